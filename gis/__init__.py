@@ -1,0 +1,3 @@
+"""dideng's library: pure functions over GeoDataFrames (no web framework, no CLI)."""
+
+__version__ = "0.1.0"
