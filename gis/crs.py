@@ -195,13 +195,15 @@ def place(
 ) -> tuple[gpd.GeoSeries, list[Issue]]:
     """Give coordinates their true CRS and axis order, saying what was inferred.
 
-    ``crs`` is the declared CRS (from the file or the user); the coordinates are checked against
-    it. Degrees where metres are expected, swapped X/Y (Chinese X = northing), Gauss-Krüger
+    ``crs`` is the declared CRS (from the user; else the series' own CRS from the file); the
+    coordinates are checked against it. Degrees where metres are expected, swapped X/Y (Chinese X = northing), Gauss-Krüger
     coordinates without a .prj (8-digit easting with zone prefix) and a zone prefix that does not
     match the declared family are each inferred with a note — never silently. Coordinates that
     cannot be placed raise :class:`CRSError`.
     """
     issues: list[Issue] = []
+    if crs is None:
+        crs = geoms.crs
     declared = CRS.from_user_input(crs) if crs is not None else None
     valid = geoms[~(geoms.isna() | geoms.is_empty)]
     if valid.empty:

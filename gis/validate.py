@@ -315,9 +315,9 @@ def validate(
     live = ~rejected
     key_cols = [k for k in layer.key if k in df]
     if key_cols:
-        compare = pd.DataFrame(df.drop(columns=[ROW]))
+        compare = pd.DataFrame(df.drop(columns=[ROW])).astype(object)
         if isinstance(df, gpd.GeoDataFrame):
-            compare[df.geometry.name] = shapely.to_wkb(df.geometry.values)
+            compare[df.geometry.name] = shapely.to_wkb(df.geometry.values, hex=True)
         digest = pd.util.hash_pandas_object(compare.astype(str), index=False)
         exact = live & digest.where(live).duplicated(keep="first") & digest.notna()
         first_of = pd.Series(rows.to_numpy(), index=df.index)[live].groupby(
@@ -330,16 +330,16 @@ def validate(
                 row=int(rows[idx]), key=keys[idx],
             )
         rejected |= exact  # not rejected in the report: a repair that drops the copy
-        live = ~rejected
-        dup = live & df[key_cols].duplicated(keep=False) & df[key_cols].notna().all(axis=1)
+        # a key shared by several source rows is a conflict even if one of them is rejected
+        # for another reason: all of them are rejected, each naming the others
+        candidates = ~exact & df[key_cols].notna().all(axis=1)
+        dup = pd.Series(False, index=df.index)
+        dup[candidates] = df.loc[candidates, key_cols].duplicated(keep=False)
         if dup.any():
-            groups = df[dup].groupby(key_cols, dropna=True)[ROW].apply(list)
-            rows_of = {
-                (k if isinstance(k, tuple) else (k,)): v for k, v in groups.items()
-            }
+            rows_of = df[dup].groupby(key_cols)[ROW].agg(list)
             for idx in dup[dup].index:
                 k = tuple(df.loc[idx, key_cols])
-                others = [r for r in rows_of[k] if r != rows[idx]]
+                others = [r for r in rows_of[k if len(k) > 1 else k[0]] if r != rows[idx]]
                 report.reject(
                     "row.duplicate_key",
                     f"编号 {'/'.join(map(str, k))} 重复（另见第 {'、'.join(map(str, others))} 行）",
@@ -435,6 +435,7 @@ def validate_geometry(
         issue("repaired", fewer, "geometry.repeated_vertices", "删除了重复的节点",
               "repeated vertices removed")
 
+    original_types = shapely.get_type_id(out)
     invalid = present & ~shapely.is_valid(out)
     if invalid.any():
         reasons = shapely.is_valid_reason(out[invalid])
@@ -469,8 +470,9 @@ def validate_geometry(
                   "几何集合中的非面部分（点、线）已删除",
                   "non-polygon parts (points, lines) of a collection dropped")
         types = shapely.get_type_id(out)
-        nothing = present & (shapely.is_missing(out) | shapely.is_empty(out) |
-                             (np.isin(types, list(_POLYGONAL)) & (shapely.area(out) <= 0)))
+        # a polygon that repair collapsed to a line or point, or to nothing, has no area left
+        nothing = present & np.isin(original_types, list(_POLYGONAL)) & (
+            shapely.is_missing(out) | shapely.is_empty(out) | (shapely.area(out) <= 0))
         issue("reject", nothing & ~missing, "geometry.empty_after_repair",
               "修复后没有面积，无法作为面保存", "no area left after repair")
         wrong = present & ~nothing & ~np.isin(types, list(_POLYGONAL))

@@ -270,6 +270,8 @@ class GeoPackageWorkspace(Workspace):
 
     def _write_staging(self, staging: str, name: str, frame: pd.DataFrame) -> None:
         kw: dict[str, object] = {}
+        if name in catalogue:
+            frame = conform(frame, catalogue[name])
         if isinstance(frame, gpd.GeoDataFrame):
             if frame.crs is None:
                 frame = frame.set_crs(self.crs)
