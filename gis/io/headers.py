@@ -32,7 +32,7 @@ from gis.report import ROW, Issue
 from gis.units import M2_PER_MU
 from layers import UNIT_LABELS, Layer
 
-__all__ = ["header_lookup", "map_headers", "normalize_header"]
+__all__ = ["header_key", "header_lookup", "map_headers", "normalize_header"]
 
 # unit written in a header -> (unit code of the catalogue, factor to that unit)
 _HEADER_UNITS: dict[str, tuple[str, float]] = {
@@ -70,13 +70,21 @@ _HEADER_UNITS: dict[str, tuple[str, float]] = {
 # areas given in 亩 for fields kept in 亩 (projects' needs)
 _MU_UNITS = {"亩": 1.0, "公顷": 15.0, "平方米": 1 / M2_PER_MU, "m2": 1 / M2_PER_MU}
 
-_UNIT_TAIL = re.compile(r"^(?P<head>.*?)[(\[](?P<unit>[^()\[\]]*)[)\]]\s*(?P<name>[a-z0-9_]*)$")
+_UNIT_TAIL = re.compile(
+    r"^(?P<head>.+?)[(\[【{](?P<unit>[^()\[\]【】{}]*)[)\]】}]\s*(?P<name>[a-z0-9_]*)$"
+)
 
 
 def normalize_header(text: object) -> str:
     """Header text for matching: NFKC (full-width → ASCII), no spaces, lower case."""
     s = unicodedata.normalize("NFKC", str(text))
     return re.sub(r"\s+", "", s).lower()
+
+
+def header_key(text: object) -> str:
+    """:func:`normalize_header` with a trailing bracketed unit dropped: ``用地面积（亩）`` →
+    ``用地面积`` (for finding the header row, where only the name matters)."""
+    return _split_unit(normalize_header(text))[0]
 
 
 def _split_unit(norm: str) -> tuple[str, str | None, str | None]:
