@@ -24,6 +24,8 @@ from functools import cached_property
 from importlib import resources
 from typing import Any
 
+from gis.errors import UnknownLayerError
+
 __all__ = [
     "DTYPES",
     "GEOMETRY_KINDS",
@@ -149,8 +151,8 @@ class Catalogue(Mapping[str, Layer]):
             return self.layers[name]
         except KeyError:
             known = ", ".join(self.layers)
-            raise KeyError(
-                f"未知图层 {name!r}，可选：{known} / unknown layer {name!r}; known layers: {known}"
+            raise UnknownLayerError(
+                f"未知图层 {name!r}，可选：{known}", f"unknown layer {name!r}; known layers: {known}"
             ) from None
 
     def __iter__(self) -> Iterator[str]:
