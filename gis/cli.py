@@ -137,12 +137,15 @@ def demo(
     from layers.demo import write_demo
 
     path = out_path or demo_workspace_path()
+    samples = path.parent / "samples" if scale == 1 else None
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("生成示范县 building the demo county", total=None)
-        write_demo(path, scale=scale, seed=seed,
+        write_demo(path, scale=scale, seed=seed, samples=samples,
                    progress=lambda msg: bar.update(task, description=msg))
     out.print(f"示范县已写入 / demo county written: {path}", highlight=False)
+    if samples is not None:
+        out.print(f"样例文件 / sample bureau files: {samples}", highlight=False)
     _print_layers(path)
 
 

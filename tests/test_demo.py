@@ -628,6 +628,9 @@ def test_write_demo_makes_a_workspace_that_reads_back_the_same(demo, tmp_path):
     listed = dict(pyogrio.list_layers(path))
     assert set(LAYERS) <= set(listed)
     assert listed["parcels"] == "MultiPolygon" and listed["projects"] is None
+    for name, geometry_type in listed.items():  # every spatial layer carries its CRS (QGIS)
+        if geometry_type is not None:
+            assert pyogrio.read_info(path, layer=name)["crs"] == "EPSG:4528", name
     ws = open_workspace(path)
     assert ws.crs.to_epsg() == 4528
     assert ws.get_meta("demo_as_of") == "2026-09-30"

@@ -59,3 +59,14 @@ def test_second_column_for_same_field_is_kept_not_merged():
     df, notes, _ = map_headers(pd.DataFrame(columns=["出让价款", "成交价款"]), catalogue["supplies"])
     assert list(df.columns) == ["price_wan", "成交价款"]
     assert notes[0].code == "header.duplicate"
+
+
+def test_field_names_cut_at_the_dbf_limit_are_recognised():
+    # 用地用海分类 is 12 bytes in GBK; a DBF keeps 10: 用地用海分
+    df, notes, _ = map_headers(pd.DataFrame(columns=["宗地编号", "用地用海分"]),
+                               catalogue["parcels"])
+    assert list(df.columns) == ["parcel_id", "land_use"]
+    assert [n.code for n in notes] == ["header.truncated"]
+    # a short header is not a truncation: 用地 starts several labels and is left alone
+    df, notes, _ = map_headers(pd.DataFrame(columns=["用地"]), catalogue["parcels"])
+    assert list(df.columns) == ["用地"]

@@ -109,6 +109,21 @@ def header_lookup(layer: Layer) -> dict[str, str]:
     return table
 
 
+def _truncated(norm: str, lookup: dict[str, str]) -> str | None:
+    """The field a header cut at the DBF's 10-byte name limit stands for, if unique.
+
+    Only headers whose byte length (GBK or UTF-8) reaches the limit can have been cut; the
+    header must then be the start of exactly one field's label or alias.
+    """
+    if len(norm) < 2 or not any(
+        len(norm.encode(enc, errors="replace")) >= limit
+        for enc, limit in (("gb18030", 9), ("utf-8", 8))
+    ):
+        return None
+    fields = {f for text, f in lookup.items() if text.startswith(norm) and text != norm}
+    return fields.pop() if len(fields) == 1 else None
+
+
 def _factor(field_unit: str | None, header_unit: str) -> float | None:
     """Factor from the header's unit to the field's, None if they are unrelated."""
     if field_unit == "mu":
@@ -146,6 +161,13 @@ def map_headers(frame: pd.DataFrame, layer: Layer
             elif head in lookup:
                 target = lookup[head]
                 header_unit = unit
+        if target is None and (target := _truncated(norm, lookup)) is not None:
+            notes.append(Issue(
+                "note", "header.truncated",
+                f"列“{col}”是被截断的字段名（Shapefile 字段名最长 10 字节），识别为 {target}",
+                f"column '{col}' is a field name cut at the shapefile's 10-byte limit; "
+                f"taken as {target}",
+                field=target))
         if target is None:
             unknown.append(str(col))
             continue

@@ -413,9 +413,11 @@ def build_demo(*, scale: int = 1, seed: int = DEMO_SEED
 
 
 def write_demo(path: str | Path, *, scale: int = 1, seed: int = DEMO_SEED,
-               progress: Callable[[str], None] | None = None) -> Path:
+               progress: Callable[[str], None] | None = None,
+               samples: str | Path | None = None) -> Path:
     """Build the demo county and write it as a GeoPackage workspace at ``path``
-    (replacing a file that is there). Returns the path."""
+    (replacing a file that is there). Returns the path. With ``samples``, also write sample
+    bureau files cut from it into that folder (:mod:`layers.demo.samples`)."""
     from gis.workspace import ImportLogEntry, Workspace
 
     say = progress or (lambda _msg: None)
@@ -434,5 +436,10 @@ def write_demo(path: str | Path, *, scale: int = 1, seed: int = DEMO_SEED,
     ws.set_meta("demo_as_of", DEMO_AS_OF.isoformat())
     ws.set_meta("demo_seed", str(seed))
     ws.set_meta("demo_scale", str(scale))
+    if samples is not None:
+        from layers.demo.samples import write_samples
+
+        say(f"写出样例文件 / writing sample files to {samples}")
+        write_samples(layers, samples)
     return path
 
