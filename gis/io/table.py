@@ -51,6 +51,7 @@ import shapely
 
 from gis.crs import EASTING_RANGE, LAT_RANGE, LON_RANGE, NORTHING_RANGE, zone_from_easting
 from gis.errors import FormatError
+from gis.io import check_file
 from gis.io.headers import header_key
 from gis.report import ROW, Issue
 
@@ -626,15 +627,7 @@ def read_table(
         encoding.
     """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise FormatError(
-            f"{path.name}：不支持的表格格式 {suffix or '（无扩展名）'}，支持：{'、'.join(TABLE_SUFFIXES)}",
-            f"{path.name}: unsupported table format {suffix or '(no suffix)'}; "
-            f"supported: {', '.join(TABLE_SUFFIXES)}",
-        )
-    if not path.is_file():
-        raise FormatError(f"文件不存在：{path}", f"no such file: {path}")
+    suffix = check_file(path, TABLE_SUFFIXES, "表格", "table")
     if suffix == ".csv":
         return _read_csv(path, encoding, known_headers)
     with path.open("rb") as f:

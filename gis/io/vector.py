@@ -58,6 +58,7 @@ import pyogrio.errors
 from pyproj import CRS
 
 from gis.errors import CRSError, FormatError
+from gis.io import check_file
 from gis.report import ROW, Issue
 
 __all__ = [
@@ -655,16 +656,7 @@ def _read_parquet(path: Path) -> gpd.GeoDataFrame:
 
 
 def _check_path(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in VECTOR_SUFFIXES:
-        raise FormatError(
-            f"{path.name}：不支持的矢量格式 {suffix or '（无扩展名）'}，支持：{'、'.join(VECTOR_SUFFIXES)}",
-            f"{path.name}: unsupported vector format {suffix or '(no suffix)'}; "
-            f"supported: {', '.join(VECTOR_SUFFIXES)}",
-        )
-    if not path.is_file():
-        raise FormatError(f"文件不存在：{path}", f"no such file: {path}")
-    return suffix
+    return check_file(path, VECTOR_SUFFIXES, "矢量", "vector")
 
 
 # -- public API -------------------------------------------------------------------------------

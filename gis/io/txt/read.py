@@ -282,30 +282,17 @@ def read_txt(
     # geometry
     live = ~np.isin(pt_parcel, np.fromiter(rejected, dtype=np.int64, count=len(rejected)))
     built = _build(pt_parcel[live], pt_ring[live], east[live], north[live])
-    for i, nos in built.split.items():
-        repaired(
-            i,
-            "txt.ring_split",
-            f"圈号 {_list(nos)} 下有多个闭合环，已分开",
-            f"ring number(s) {_list(nos, ', ')} hold several closed rings; split",
-            field="geometry",
-        )
-    for i, nos in built.degenerate.items():
-        repaired(
-            i,
-            "txt.ring_degenerate",
-            f"圈号 {_list(nos)} 不足 3 个不同的点或面积为零，已舍去",
-            f"ring(s) {_list(nos, ', ')} have fewer than 3 distinct points or no area; dropped",
-            field="geometry",
-        )
-    for i, nos in built.unclosed.items():
-        repaired(
-            i,
-            "txt.ring_closed",
-            f"圈号 {_list(nos)} 未闭合（末点不等于首点），已用首点闭合",
-            f"ring(s) {_list(nos, ', ')} not closed (last point differs from the first); closed",
-            field="geometry",
-        )
+    ring_repairs = (
+        (built.split, "txt.ring_split", "圈号 {} 下有多个闭合环，已分开",
+         "ring number(s) {} hold several closed rings; split"),
+        (built.degenerate, "txt.ring_degenerate", "圈号 {} 不足 3 个不同的点或面积为零，已舍去",
+         "ring(s) {} have fewer than 3 distinct points or no area; dropped"),
+        (built.unclosed, "txt.ring_closed", "圈号 {} 未闭合（末点不等于首点），已用首点闭合",
+         "ring(s) {} not closed (last point differs from the first); closed"),
+    )
+    for found, code, zh, en in ring_repairs:
+        for i, nos in found.items():
+            repaired(i, code, zh.format(_list(nos)), en.format(_list(nos, ", ")), field="geometry")
     for i, (shells, holes) in built.roles.items():
         parcel_note(
             i,
