@@ -36,6 +36,7 @@ __all__ = [
     "industry_divisions",
     "land_use_codes",
     "legacy_land_use",
+    "results",
 ]
 
 DTYPES = ("str", "int", "float", "bool", "date")
@@ -55,6 +56,7 @@ UNIT_LABELS: dict[str, str] = {
     "t": "吨",
     "t_per_day": "吨/日",
     "person": "人",
+    "year": "年",
     "wan_per_mu": "万元/亩",
     "tce_per_wan": "吨标煤/万元",
     "ratio": "",
@@ -214,10 +216,14 @@ def _layer(name: str, d: dict[str, Any]) -> Layer:
     return layer
 
 
-def load_catalogue() -> Catalogue:
+def _raw() -> dict[str, Any]:
     text = resources.files(__package__).joinpath("catalogue.toml").read_text(encoding="utf-8")
-    raw = tomllib.loads(text)
-    return Catalogue({name: _layer(name, d) for name, d in raw["layers"].items()})
+    return tomllib.loads(text)
+
+
+def load_catalogue(section: str = "layers") -> Catalogue:
+    """The input layers (``layers``) or the analysis result layers (``results``)."""
+    return Catalogue({name: _layer(name, d) for name, d in _raw()[section].items()})
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -238,6 +244,8 @@ def _industry_divisions() -> dict[str, str]:
 
 
 catalogue: Catalogue = load_catalogue()
+#: the analysis result layers (idle, unsupplied_batches, unsupplied_pieces, low_efficiency …)
+results: Catalogue = load_catalogue("results")
 #: 用地用海分类 2023 code -> Chinese name
 land_use_codes: dict[str, str] = _land_use_codes()
 #: GB 50137-2011 letter code -> 2023 code
