@@ -302,6 +302,128 @@ def export(
     out.print(f"已导出 / exported: {target}", highlight=False)
 
 
+ANALYSIS_LAYERS = ("zones", "parcels", "approvals", "supplies", "buildings", "enterprises",
+                   "tenancies", "zoning")
+
+
+def _load_layers(ws, names=ANALYSIS_LAYERS) -> dict:
+    present = set(ws.layers())
+    return {name: ws.read(name) for name in names if name in present}
+
+
+def _as_of(ws, option: str | None):
+    """--as-of, else the demo county's reference day, else today."""
+    from datetime import date
+
+    import pandas as pd
+
+    if option:
+        try:
+            return pd.Timestamp(option).normalize()
+        except (ValueError, TypeError):
+            raise ValidationError(f"--as-of 不是有效日期：{option}（应为 YYYY-MM-DD）",
+                                  f"--as-of is not a valid date: {option} (YYYY-MM-DD)") from None
+    demo_day = ws.get_meta("demo_as_of")
+    if demo_day:
+        err.print(f"示范县按其基准日 {demo_day} 计算（--as-of 可改）/ the demo county is evaluated "
+                  f"at its reference day {demo_day}", highlight=False)
+        return pd.Timestamp(demo_day)
+    return pd.Timestamp(date.today())
+
+
+PolicyOpt = Annotated[
+    Path | None,
+    typer.Option("--policy", exists=True, dir_okay=False,
+                 help="本地政策参数 TOML（覆盖默认值）/ county policy TOML overriding defaults"),
+]
+
+
+@app.command()
+@_faced
+def cleanup(
+    workspace: WorkspaceOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="统计日期 YYYY-MM-DD（默认今天）/ as-of date")] = None,
+    policy: PolicyOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table|json|xlsx|gpkg")] = "table",
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件 / output file")] = None,
+    with_geometry: Annotated[bool, typer.Option("--with-geometry", help="JSON 带几何（CRS84）/ geometry in JSON")] = False,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="结果写回工作空间图层 / write result layers to the workspace")] = True,
+) -> None:
+    """三清：闲置、批而未供、低效用地台账 / The three clean-ups: idle, unsupplied, low-efficiency."""
+    import json
+
+    from gis.cleanup import cleanup as run
+    from gis.cleanup.ledger import cleanup_json, write_cleanup_ledger
+    from gis.policy import Policy
+    from gis.workspace import Workspace, open_workspace
+
+    fmt = format.lower()
+    if fmt not in ("table", "json", "xlsx", "gpkg"):
+        raise ValidationError(f"--format 只能是 table、json、xlsx、gpkg：{format}",
+                              f"--format must be table, json, xlsx or gpkg: {format}")
+    ws = open_workspace(resolve_workspace(workspace, for_reading=True))
+    day = _as_of(ws, as_of)
+    rules = Policy.load(policy)
+    layers = _load_layers(ws)
+    result = run(layers, day, rules)
+    if write:
+        for name, frame in result.layers().items():
+            ws.write(name, frame)
+    stamp = day.date().isoformat()
+    zones = layers.get("zones")
+    zone_names = dict(zip(zones["zone_id"], zones["name"], strict=True)) if zones is not None \
+        else None
+    if fmt == "json":
+        text = json.dumps(cleanup_json(result, with_geometry=with_geometry), ensure_ascii=False,
+                          indent=1)
+        if out_path:
+            out_path.write_text(text, encoding="utf-8")
+            err.print(f"已写出 / written: {out_path}", highlight=False)
+        else:
+            sys.stdout.write(text + "\n")
+        return
+    if fmt == "xlsx":
+        target = out_path or Path(f"三清台账_{stamp}.xlsx")
+        write_cleanup_ledger(result, target, zone_names=zone_names)
+        out.print(f"台账已写出 / ledger written: {target}", highlight=False)
+    elif fmt == "gpkg":
+        target = out_path or Path(f"三清_{stamp}.gpkg")
+        dest = Workspace.create(target, ws.crs, overwrite=True)
+        for name, frame in result.layers().items():
+            dest.write(name, frame)
+        out.print(f"结果图层已写出 / result layers written: {target}", highlight=False)
+    _print_cleanup(result, zone_names)
+
+
+def _print_cleanup(result, zone_names) -> None:
+    from layers import results
+
+    def labels(layer: str, field: str, counts: dict) -> str:
+        values = results[layer].field(field).values or {}
+        return "、".join(f"{values.get(k, k)} {v}" for k, v in counts.items())
+
+    s = result.summary
+    i, w, u, low = s["idle"], s["watch"], s["unsupplied"], s["low_efficiency"]
+    five = u["five_year"]
+    table = Table(title=f"三清 the three clean-ups — {result.as_of.date().isoformat()}")
+    for col in ("清单 list", "数量 count", "面积（亩）mu", "说明 notes"):
+        table.add_column(col)
+    actions = labels("idle", "action", {k: v["count"] for k, v in i["by_action"].items()})
+    table.add_row("闲置 idle", str(i["count"]), f"{i['area_mu']:,.2f}",
+                  f"A类 {i['type_A']}、B类 {i['type_B']}；{actions}；闲置费 {i['fee_wan']:,.2f} 万元")
+    table.add_row("预警 watch", str(w["count"]), f"{w['area_mu']:,.2f}",
+                  f"{result.policy.idle.watch_days} 天内将满闲置")
+    table.add_row("批而未供 unsupplied", str(u["batches"]), f"{u['unsupplied_mu']:,.2f}",
+                  f"{labels('unsupplied_batches', 'status', u['by_status'])}；批文失效 {u['lapsed']}；"
+                  f"可供地块 {u['usable_pieces']} 块 {u['usable_mu']:,.2f} 亩")
+    table.add_row("近五年供地率 5-year rate", f"{five['batches']}", f"{five['approved_mu']:,.2f}",
+                  f"{five['rate']:.1%}，底线 {five['floor']:.0%}，"
+                  f"{'达标' if five['meets_floor'] else '未达标'}")
+    table.add_row("低效 low-efficiency", str(low["count"]), f"{low['area_mu']:,.2f}",
+                  labels("low_efficiency", "reasons", low["by_reason"]))
+    out.print(table)
+
+
 def main() -> None:  # console-script entry point
     app()
 

@@ -27,7 +27,7 @@ from pyproj import CRS
 from gis.errors import UnknownLayerError, WorkspaceError
 from gis.schema import conform
 from gis.workspace import ImportLogEntry, Workspace
-from layers import catalogue
+from layers import catalogue, results
 
 __all__ = ["GeoPackageWorkspace"]
 
@@ -89,6 +89,13 @@ def _locked(method):
             return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def _schema(name: str):
+    """The catalogue layer (input or result) a workspace layer conforms to, if any."""
+    if name in catalogue:
+        return catalogue[name]
+    return results.get(name)
 
 
 def _q(name: str) -> str:
@@ -211,8 +218,8 @@ class GeoPackageWorkspace(Workspace):
                 frame = frame.rename_geometry("geometry")
             if frame.crs is None:
                 frame = frame.set_crs(self.crs)
-        if name in catalogue:
-            frame = conform(frame, catalogue[name])
+        if (schema := _schema(name)) is not None:
+            frame = conform(frame, schema)
         return frame
 
     @_locked
@@ -270,14 +277,15 @@ class GeoPackageWorkspace(Workspace):
 
     def _write_staging(self, staging: str, name: str, frame: pd.DataFrame) -> None:
         kw: dict[str, object] = {}
-        if name in catalogue:
-            frame = conform(frame, catalogue[name])
+        schema = _schema(name)
+        if schema is not None:
+            frame = conform(frame, schema)
         if isinstance(frame, gpd.GeoDataFrame):
             if frame.crs is None:
                 frame = frame.set_crs(self.crs)
             elif not frame.crs.equals(self.crs):
                 frame = frame.to_crs(self.crs)
-            kind = catalogue[name].geometry if name in catalogue else None
+            kind = schema.geometry if schema is not None else None
             if kind in _GEOMETRY_TYPES:
                 kw["geometry_type"] = _GEOMETRY_TYPES[kind]
                 kw["promote_to_multi"] = kind in ("polygon", "line")

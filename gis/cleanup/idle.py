@@ -1,0 +1,205 @@
+"""Idle land 闲置土地 (《闲置土地处置办法》国土资源部令第53号; DOMAIN.md §0.1, §1; issue 3).
+
+:func:`idle` reads the supply contracts (``supplies``) as they stood on ``as_of`` and returns the
+ledger of idle contracts and of contracts about to become idle (the watch list), one row per
+contract, with the action the law prescribes. Every threshold comes from ``policy.idle``.
+
+Rules
+-----
+Only what is known on ``as_of`` counts: a contract supplied after ``as_of`` is ignored, and an
+``actual_start``, ``halted_on`` or ``actual_completion`` after ``as_of`` has not happened yet.
+
+* Completed (``actual_completion`` ≤ as_of): never idle, never watched.
+* Type A 未动工: not started and as_of ≥ ``agreed_start`` + ``grace_years`` (calendar
+  anniversary; 29 Feb → 28 Feb). ``idle_since`` = that anniversary.
+* Type B 动工后中止: started, halted on ``halted_on`` ≤ as_of, as_of ≥ ``halted_on`` +
+  ``halt_years``, and developed area < ``developed_share_min`` × the supply's geometry area **or**
+  invested < ``invested_share_min`` × ``total_investment_wan``. A test whose figures are missing
+  (or whose base is zero) cannot be failed; when neither test can be evaluated the contract is not
+  type B — 53号令 makes type B conditional on a measured shortfall, so a ledger gap is left to the
+  investigator, not guessed.
+* Action: enterprise cause, or none recorded (``unknown``) → ``levy_fee`` (fee = ``fee_rate`` ×
+  ``price_wan``) from the first anniversary, ``take_back`` (fee 0) from the ``take_back_years``
+  anniversary of the same date; government cause → ``negotiate`` with ``government_options``.
+* Watch: not idle yet, but idle by the same rules on a day ``becomes_idle_on`` with
+  as_of < becomes_idle_on ≤ as_of + ``watch_days``.
+
+Decisions where the issue is silent
+-----------------------------------
+* A contract with ``halted_on`` but no ``actual_start`` (or a start after as_of) has not started:
+  it is judged as type A.
+* ``options`` is filled on ``negotiate`` rows only; watch rows of a government-caused contract
+  keep their cause but no options (nothing is to be negotiated yet).
+* ``becomes_idle_on`` is set on watch rows only, ``idle_since`` on idle rows only; ``halted_on``
+  is shown as known on as_of (a halt dated later is left out).
+* The year parameters may be whole months (``grace_years = 1.5`` → 18 months); any other
+  fraction is refused. An optional supplies column the layer lacks is read as all blank.
+* ``fee_wan`` is rounded to 4 decimals (1 元); ``overdue_years`` to 2, ``area_mu`` to 4.
+* Ties are broken by ``supply_id`` so the order is deterministic.
+
+>>> from layers.demo import DEMO_AS_OF, build_demo
+>>> ledger = idle(build_demo()["supplies"], DEMO_AS_OF)
+>>> sorted(ledger["action"].unique())
+['levy_fee', 'negotiate', 'take_back', 'watch']
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.errors import ValidationError
+from gis.policy import Policy
+from gis.schema import PANDAS_DTYPES, conform
+from gis.units import area_m2, m2_to_mu
+from layers import catalogue, results
+
+__all__ = ["idle"]
+
+_SUPPLIES = catalogue["supplies"]
+_RESULT = results["idle"]
+
+
+def _as_of(value: date | str | pd.Timestamp) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ValidationError("未给出统计日期 as_of", "as_of is missing")
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()
+
+
+def _years(n: float, name: str) -> pd.DateOffset:
+    """A calendar offset of ``n`` years (whole months allowed: 1.5 → 18 months)."""
+    months = float(n) * 12
+    if not months.is_integer() or months < 0:
+        raise ValidationError(f"政策参数 idle.{name} 须为非负的整月数（年），实为 {n!r}",
+                              f"policy parameter idle.{name} must be a non-negative whole number "
+                              f"of months (in years), got {n!r}")
+    if float(n).is_integer():
+        return pd.DateOffset(years=int(n))
+    return pd.DateOffset(months=int(months))
+
+
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    """A supplies field in its canonical dtype, all NA when the layer does not carry it."""
+    if name in df:
+        return df[name]
+    return pd.Series(pd.NA, index=df.index,
+                     dtype=PANDAS_DTYPES[_SUPPLIES.field(name).dtype])
+
+
+def _known(col: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    """Dates that had happened by ``as_of`` (later ones are NaT: not yet known)."""
+    return col.where(col <= as_of)
+
+
+def _years_between(later: pd.Timestamp, earlier: pd.Series) -> pd.Series:
+    return ((later - earlier).dt.days / 365.25).round(2)
+
+
+def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
+         policy: Policy | None = None) -> gpd.GeoDataFrame:
+    """The idle-land ledger (idle rows and the watch list) of ``supplies`` on ``as_of``.
+
+    Parameters
+    ----------
+    supplies
+        The validated ``supplies`` layer in canonical dtypes, in a projected (Gauss-Krüger) CRS.
+    as_of
+        The day the ledger describes; later facts are ignored.
+    policy
+        Thresholds (``policy.idle``); the defaults when omitted.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns of the ``idle`` result layer in catalogue order plus geometry; ``zone_id`` and
+        ``town`` are left NA for the caller. Idle rows first (``overdue_years`` descending), then
+        watch rows (``becomes_idle_on`` ascending).
+    """
+    policy = policy if policy is not None else Policy.load()
+    p = policy.idle
+    day = _as_of(as_of)
+    grace = _years(p.grace_years, "grace_years")
+    halt = _years(p.halt_years, "halt_years")
+    take_back = _years(p.take_back_years, "take_back_years")
+    horizon = day + pd.Timedelta(days=int(p.watch_days))
+
+    supplied = _column(supplies, "supplied_on") <= day
+    df = supplies[supplied].reset_index(drop=True)
+    agreed = _column(df, "agreed_start")
+    started = _known(_column(df, "actual_start"), day).notna()
+    completed = _known(_column(df, "actual_completion"), day).notna()
+    halted_on = _known(_column(df, "halted_on"), day)
+    open_ = ~completed
+
+    # type A: not started; the clock runs from the agreed start
+    a = open_ & ~started & agreed.notna()
+    a_due = (agreed + grace).where(a)
+    # type B: started and halted; the clock runs from the halt, if the shortfall is measured
+    area = area_m2(df.geometry)
+    developed = _column(df, "developed_area_m2")
+    invested = _column(df, "invested_wan")
+    total = _column(df, "total_investment_wan")
+    area_ok = developed.notna() & (area > 0)
+    invest_ok = invested.notna() & total.notna() & (total > 0)
+    short_area = area_ok & (developed < p.developed_share_min * area)
+    short_invest = invest_ok & (invested < p.invested_share_min * total)
+    b = open_ & started & halted_on.notna() & (short_area | short_invest)
+    b_due = (halted_on + halt).where(b)
+
+    kind = pd.Series(np.where(a, "A", np.where(b, "B", None)), index=df.index, dtype="str")
+    base = agreed.where(a, halted_on.where(b))
+    due = a_due.where(a, b_due)
+    is_idle = due.notna() & (due <= day)
+    is_watch = due.notna() & (due > day) & (due <= horizon)
+    keep = is_idle | is_watch
+    df, kind, base, due, is_idle = df[keep], kind[keep], base[keep], due[keep], is_idle[keep]
+
+    raw_cause = _column(df, "delay_cause")
+    cause = pd.Series(np.where(raw_cause.isin(["enterprise", "government"]),
+                               raw_cause.astype(object), "unknown"),
+                      index=df.index, dtype="str")
+    government = cause == "government"
+    taken = is_idle & ~government & ((base + take_back) <= day)
+    action = np.select([~is_idle, government, taken], ["watch", "negotiate", "take_back"],
+                       "levy_fee")
+    price = _column(df, "price_wan")
+    fee = (p.fee_rate * price).round(4).where(action == "levy_fee", 0.0)
+    options = pd.Series(np.where(action == "negotiate", ";".join(p.government_options), None),
+                        index=df.index, dtype="str")
+
+    out = gpd.GeoDataFrame({
+        "supply_id": _column(df, "supply_id"),
+        "parcel_id": _column(df, "parcel_id"),
+        "user_credit_code": _column(df, "user_credit_code"),
+        "user_name": _column(df, "user_name"),
+        "zone_id": pd.Series(pd.NA, index=df.index, dtype="str"),
+        "town": pd.Series(pd.NA, index=df.index, dtype="str"),
+        "idle_type": kind,
+        "agreed_start": agreed.loc[df.index],
+        "halted_on": halted_on.loc[df.index],
+        "idle_since": due.where(is_idle),
+        "becomes_idle_on": due.where(~is_idle),
+        "overdue_years": _years_between(day, base),
+        "cause": cause,
+        "action": pd.Series(action, index=df.index, dtype="str"),
+        "options": options,
+        "fee_wan": fee,
+        "price_wan": price,
+        "area_mu": m2_to_mu(area.loc[df.index]).round(4),
+    }, geometry=df.geometry, crs=supplies.crs)
+
+    # idle first by overdue_years descending, then watch by becomes_idle_on; supply_id breaks ties
+    order = pd.DataFrame({
+        "watch": ~is_idle,
+        "overdue": -out["overdue_years"].where(is_idle, 0.0),
+        "becomes": out["becomes_idle_on"],
+        "supply_id": out["supply_id"],
+    }).sort_values(["watch", "overdue", "becomes", "supply_id"], kind="stable")
+    out = out.loc[order.index].reset_index(drop=True)
+    return conform(out, _RESULT)

@@ -1,0 +1,446 @@
+"""Low-efficiency land 低效用地: supplied industrial and logistics parcels that fail a test.
+
+Evaluated parcels: ``land_use`` starts with one of ``low_efficiency.land_use_prefixes`` (1001xx
+工业, 1101xx 物流仓储), ``status == "supplied"`` and an ``owner_credit_code``. For each (DOMAIN.md
+§0.3, §3.3, §5.2–5.3; issue 3):
+
+- ``floor_area_m2`` = Σ area(footprint ∩ parcel) × counted floors. A building's storey height
+  is ``storey_height_m`` when given, else ``height_m / floors`` when both are given; a storey
+  higher than ``tall_storey_m`` (8 m) counts twice (2 × floors). Buildings of every state count,
+  ``under_construction`` included (what stands on the parcel is counted; the idle rules look
+  after stalled sites). A building without ``floors`` counts one storey.
+- ``plot_ratio`` = floor_area_m2 / parcel area; ``building_coverage`` = area(union of the
+  footprints ∩ parcel) / parcel area — overlapping footprints are not counted twice (the union
+  is computed only for parcels whose footprint pieces overlap each other; elsewhere the sum is
+  the union).
+- ``tax_per_mu`` = tax attributed to the parcel / parcel 亩, from the enterprise rows of the
+  evaluation year: the latest ``year`` ≤ ``as_of.year`` present in the table. Each enterprise's
+  tax is split over its *claims* by area share: the evaluated parcels it owns (weight = parcel
+  area) and its tenancies (weight = ``rented_land_m2``, else ``rented_floor_m2``). So an owner
+  with several parcels has its tax split by parcel area (otherwise it would be counted once per
+  parcel) and a tenant renting on several parcels has its tax split by rented area; a tenancy
+  on a parcel that is not evaluated keeps its share (that share is simply not shown). A
+  tenancy of the parcel's own owner is ignored. When the owner or any tenant of the parcel has
+  no row (or no tax) in the evaluation year, ``tax_per_mu`` is NA and the tax reason is not
+  raised — an unknown figure never puts a firm on the list.
+- ``industry_code`` = the owner's industry in the evaluation year. ``plot_ratio_min`` = the
+  industry minimum of ``plot_ratio_min_by_division`` (3-digit key such as "291"/"292" first,
+  then the 2-digit division), or ``plot_ratio_default_min`` when the industry is unknown or not
+  in the table; raised to the zoning ``plot_ratio_min`` of the zoning polygon containing the
+  parcel's representative point when that is higher — only when the planned use is of the
+  parcel's own first-level class (a residential minimum does not apply to a factory; that case
+  is ``nonconforming_use``). Where several zoning polygons contain the point, the smallest wins.
+
+Reasons, in this fixed order, joined by ";" in ``reasons``:
+``plot_ratio_below_min`` (plot_ratio < plot_ratio_min), ``coverage_below_min`` (< coverage_min),
+``tax_per_mu_below_min`` (< tax_per_mu_min), ``permu_class_D`` (the owner's 亩均 class is D,
+when a ``permu`` frame is given), ``dilapidated`` (Σ footprint ∩ parcel of dilapidated
+buildings ≥ dilapidated_share × Σ footprint ∩ parcel, footprint > 0), ``nonconforming_use``
+(the zoning planned use at the representative point is of another first-level class).
+"Below" is strict, with a relative tolerance of 1e-9 so that a value equal to the threshold by
+hand (5 万元/亩) is never below it because of floating point.
+
+Potentials: ``potential_floor_m2`` = max(0, plot_ratio_min × area − floor_area_m2);
+``potential_tax_wan`` = max(0, tax_per_mu_benchmark − tax_per_mu) × 亩 (NA when tax unknown).
+
+Rows: evaluated parcels with at least one reason, sorted by the number of reasons (desc), then
+potential_tax_wan (desc, NA last), then parcel_id.
+
+Everything is vectorized: one STRtree query buildings × parcels, one intersection over the
+pairs, bincount sums; no Python loop per parcel or building.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis.codes import normalize_industry_code
+from gis.errors import ValidationError
+from gis.policy import Policy
+from gis.schema import conform, empty_frame
+from gis.units import area_m2, m2_to_mu
+from layers import results
+
+__all__ = ["REASONS", "low_efficiency"]
+
+#: reason codes in the order they are listed in ``reasons``
+REASONS: tuple[str, ...] = (
+    "plot_ratio_below_min",
+    "coverage_below_min",
+    "tax_per_mu_below_min",
+    "permu_class_D",
+    "dilapidated",
+    "nonconforming_use",
+)
+
+_REL_TOL = 1e-9
+
+
+def low_efficiency(
+    parcels: gpd.GeoDataFrame,
+    buildings: gpd.GeoDataFrame,
+    enterprises: pd.DataFrame,
+    tenancies: pd.DataFrame,
+    zoning: gpd.GeoDataFrame,
+    as_of: date | str | pd.Timestamp,
+    policy: Policy | None = None,
+    *,
+    permu: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """The low-efficiency ledger at ``as_of`` (rules in the module docstring).
+
+    ``permu``: optional 亩均 result with ``credit_code`` and ``class`` (A/B/C/D) — when it has a
+    ``year`` column, the latest year ≤ ``as_of.year`` is used. The owner's class fills
+    ``permu_class``; class D adds ``permu_class_D``.
+    """
+    policy = policy or Policy.load()
+    cfg = policy.low_efficiency
+    layer = results["low_efficiency"]
+    year = pd.Timestamp(as_of).year
+
+    ev = _evaluated(parcels, cfg.land_use_prefixes)
+    if len(ev) == 0:
+        return empty_frame(layer, crs=parcels.crs)
+    area = area_m2(ev).to_numpy()
+    geoms = np.asarray(ev.geometry.values)
+    n = len(ev)
+
+    built = _building_measures(geoms, _same_crs(buildings, parcels.crs), cfg.tall_storey_m)
+    floor_area = built["floor_area"]
+    plot_ratio = floor_area / area
+    coverage = built["coverage"] / area
+
+    # -- enterprises of the evaluation year ---------------------------------------------------
+    ent = _year_rows(enterprises, year)
+    owners = ev["owner_credit_code"].astype("str").str.strip().to_numpy(dtype=object)
+    industry = pd.Series(owners).map(ent["industry_code"]).astype("str") if len(ent) else \
+        pd.Series(pd.NA, index=range(n), dtype="str")
+    tax = _parcel_tax(ev, owners, area, parcels, tenancies, ent["tax_wan"] if len(ent) else None)
+    area_mu_ = m2_to_mu(area)
+    tax_per_mu = tax / area_mu_
+
+    # -- minimum plot ratio and zoning ---------------------------------------------------------
+    zuse, zmin = _zoning_at(geoms, _same_crs(zoning, parcels.crs))
+    parcel_class = ev["land_use"].astype("str").str.strip().str[:2].fillna("").to_numpy(
+        dtype=object)
+    has_zoning = pd.notna(zuse)
+    # first-level class = the first two digits (gis.codes.land_use_class), vectorized
+    zone_class = pd.Series(zuse, dtype="str").str[:2].fillna("").to_numpy(dtype=object)
+    nonconforming = has_zoning & (zone_class != parcel_class)
+    pr_min = _industry_minimum(industry, cfg.plot_ratio_min_by_division,
+                               float(cfg.plot_ratio_default_min))
+    zmin_ok = has_zoning & ~nonconforming & ~np.isnan(zmin)
+    pr_min = np.where(zmin_ok, np.fmax(pr_min, zmin), pr_min)
+
+    # -- 亩均 class ------------------------------------------------------------------------------
+    permu_class = _permu_classes(permu, owners, year)
+
+    # -- reasons -------------------------------------------------------------------------------
+    flags = {
+        "plot_ratio_below_min": _below(plot_ratio, pr_min),
+        "coverage_below_min": _below(coverage, float(cfg.coverage_min)),
+        "tax_per_mu_below_min": _below(tax_per_mu, float(cfg.tax_per_mu_min)),
+        "permu_class_D": (permu_class == "D").fillna(False).to_numpy(dtype=bool),
+        "dilapidated": (built["footprint"] > 0) & (
+            built["dilapidated"] >= cfg.dilapidated_share * built["footprint"]
+            * (1 - _REL_TOL)),
+        "nonconforming_use": nonconforming,
+    }
+    count = np.zeros(n, dtype=int)
+    text = pd.Series("", index=range(n), dtype="str")
+    for code in REASONS:
+        mask = np.asarray(flags[code], dtype=bool)
+        count += mask
+        text = text + np.where(mask, f"{code};", "")
+    text = text.str.rstrip(";")
+
+    potential_floor = np.maximum(0.0, pr_min * area - floor_area)
+    potential_tax = np.maximum(0.0, float(cfg.tax_per_mu_benchmark) - tax_per_mu) * area_mu_
+
+    def column(name: str) -> np.ndarray:
+        if name in ev:
+            return ev[name].astype("str").to_numpy(dtype=object)
+        return np.full(n, pd.NA, dtype=object)
+
+    out = pd.DataFrame({
+        "parcel_id": column("parcel_id"),
+        "owner_credit_code": owners,
+        "owner_name": column("owner_name"),
+        "zone_id": column("zone_id"),
+        "town": column("town"),
+        "land_use": column("land_use"),
+        "industry_code": industry.to_numpy(dtype=object),
+        "area_mu": area_mu_,
+        "floor_area_m2": floor_area,
+        "plot_ratio": plot_ratio,
+        "plot_ratio_min": pr_min,
+        "building_coverage": coverage,
+        "tax_per_mu": tax_per_mu,
+        "permu_class": permu_class.to_numpy(dtype=object),
+        "reasons": text.to_numpy(dtype=object),
+        "potential_floor_m2": potential_floor,
+        "potential_tax_wan": potential_tax,
+        "_n": count,
+    })
+    out = gpd.GeoDataFrame(out, geometry=np.asarray(ev.geometry.values), crs=parcels.crs)
+    out = out[out["_n"] > 0]
+    out = out.sort_values(["_n", "potential_tax_wan", "parcel_id"],
+                          ascending=[False, False, True], na_position="last", kind="stable")
+    out = out.drop(columns="_n").reset_index(drop=True)
+    if len(out) == 0:
+        return empty_frame(layer, crs=parcels.crs)
+    return conform(out, layer)
+
+
+# ---------------------------------------------------------------------------------------------
+def _evaluated(parcels: gpd.GeoDataFrame, prefixes: list[str]) -> gpd.GeoDataFrame:
+    """Supplied parcels of the evaluated land uses with an owner and an area."""
+    if len(parcels) == 0 or not {"land_use", "status", "owner_credit_code"} <= set(parcels):
+        return parcels.iloc[0:0]
+    use = parcels["land_use"].astype("str").str.strip()
+    owner = parcels["owner_credit_code"].astype("str").str.strip()
+    geom = parcels.geometry
+    keep = (
+        use.str.startswith(tuple(prefixes), na=False)
+        & (parcels["status"].astype("str") == "supplied").fillna(False)
+        & owner.notna() & (owner != "").fillna(False)
+        & geom.notna() & ~geom.is_empty
+    )
+    ev = parcels[keep.to_numpy(dtype=bool)]
+    ev = ev[np.asarray(shapely.area(np.asarray(ev.geometry.values))) > 0]
+    return ev.reset_index(drop=True)
+
+
+def _same_crs(frame: pd.DataFrame, crs) -> pd.DataFrame:
+    if (isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and crs is not None
+            and frame.crs != crs and len(frame)):
+        return frame.to_crs(crs)
+    return frame
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column as float (NA → NaN), NaN when absent."""
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+
+
+def _counted_floors(buildings: pd.DataFrame, tall_storey_m: float) -> np.ndarray:
+    floors = _column(buildings, "floors")
+    floors = np.where(np.isnan(floors), 1.0, floors)
+    height = _column(buildings, "height_m")
+    storey = _column(buildings, "storey_height_m")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = np.where(floors > 0, height / floors, np.nan)
+    storey = np.where(np.isnan(storey), derived, storey)
+    tall = np.nan_to_num(storey, nan=0.0) > tall_storey_m
+    return floors * np.where(tall, 2.0, 1.0)
+
+
+def _building_measures(geoms: np.ndarray, buildings: pd.DataFrame, tall_storey_m: float
+                       ) -> dict[str, np.ndarray]:
+    """Per parcel: counted floor area, covered area (union), Σ footprint, Σ dilapidated."""
+    n = len(geoms)
+    zero = {k: np.zeros(n) for k in ("floor_area", "coverage", "footprint", "dilapidated")}
+    if buildings is None or len(buildings) == 0 or not isinstance(buildings, gpd.GeoDataFrame):
+        return zero
+    bgeoms = np.asarray(buildings.geometry.values)
+    ok = ~shapely.is_missing(bgeoms) & ~shapely.is_empty(bgeoms)
+    counted = _counted_floors(buildings, tall_storey_m)
+    state = buildings["state"].astype("str") if "state" in buildings else \
+        pd.Series(pd.NA, index=buildings.index, dtype="str")
+    dilapidated = (state == "dilapidated").fillna(False).to_numpy(dtype=bool)
+    keep = np.flatnonzero(ok)
+    bgeoms, counted, dilapidated = bgeoms[keep], counted[keep], dilapidated[keep]
+    if len(bgeoms) == 0:
+        return zero
+
+    tree = shapely.STRtree(bgeoms)
+    p_idx, b_idx = tree.query(geoms, predicate="intersects")
+    # a footprint inside its parcel is its own piece; only edge-crossers are intersected
+    fresh = ~shapely.is_prepared(geoms)
+    shapely.prepare(geoms)
+    inside = shapely.contains_properly(geoms[p_idx], bgeoms[b_idx])
+    shapely.destroy_prepared(geoms[fresh])  # leave the caller's geometries as they came
+    pieces = bgeoms[b_idx]
+    cross = np.flatnonzero(~inside)
+    pieces[cross] = shapely.intersection(geoms[p_idx[cross]], pieces[cross])
+    piece_area = shapely.area(pieces)
+    real = piece_area > 0
+    p_idx, b_idx, pieces, piece_area = p_idx[real], b_idx[real], pieces[real], piece_area[real]
+
+    floor_area = np.bincount(p_idx, piece_area * counted[b_idx], minlength=n)
+    footprint = np.bincount(p_idx, piece_area, minlength=n)
+    dil = np.bincount(p_idx, piece_area * dilapidated[b_idx], minlength=n)
+    coverage = footprint.copy()
+
+    # pieces of one parcel whose interiors overlap: only there is the union needed
+    ptree = shapely.STRtree(pieces)
+    a, c = ptree.query(pieces, predicate="intersects")
+    same = (a < c) & (p_idx[a] == p_idx[c])
+    a, c = a[same], c[same]
+    if len(a):
+        overlapping = shapely.relate_pattern(pieces[a], pieces[c], "2********")
+        flagged = np.unique(p_idx[a[overlapping]])
+        if len(flagged):
+            coverage[flagged] = _union_areas(flagged, p_idx, pieces)
+    return {"floor_area": floor_area, "coverage": coverage, "footprint": footprint,
+            "dilapidated": dil}
+
+
+def _union_areas(flagged: np.ndarray, p_idx: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """Area of the union of the pieces of each flagged parcel (one union_all over a padded
+    2-D array: row = parcel, None where a parcel has fewer pieces)."""
+    sel = np.flatnonzero(np.isin(p_idx, flagged))
+    row = np.searchsorted(flagged, p_idx[sel])
+    order = np.argsort(row, kind="stable")
+    sel, row = sel[order], row[order]
+    starts = np.searchsorted(row, np.arange(len(flagged)))
+    col = np.arange(len(row)) - starts[row]
+    grid = np.full((len(flagged), int(col.max()) + 1), None, dtype=object)
+    grid[row, col] = pieces[sel]
+    return shapely.area(shapely.union_all(grid, axis=1))
+
+
+def _year_rows(enterprises: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Enterprise rows of the evaluation year (latest ≤ ``year``), indexed by credit code."""
+    cols = ["industry_code", "tax_wan"]
+    if enterprises is None or len(enterprises) == 0 or "year" not in enterprises \
+            or "credit_code" not in enterprises:
+        return pd.DataFrame(columns=cols)
+    years = pd.to_numeric(enterprises["year"], errors="coerce")
+    past = years[years <= year]
+    if past.notna().sum() == 0:
+        return pd.DataFrame(columns=cols)
+    rows = enterprises[(years == past.max()).fillna(False).to_numpy(dtype=bool)]
+    codes = rows["credit_code"].astype("str").str.strip()
+    out = pd.DataFrame({
+        "industry_code": rows["industry_code"].astype("str") if "industry_code" in rows
+        else pd.Series(pd.NA, index=rows.index, dtype="str"),
+        "tax_wan": _column(rows, "tax_wan"),
+    }, index=rows.index)
+    out.index = pd.Index(codes.to_numpy(dtype=object))
+    return out[~out.index.duplicated(keep="first") & out.index.notna()]
+
+
+def _parcel_tax(ev: gpd.GeoDataFrame, owners: np.ndarray, area: np.ndarray,
+                parcels: pd.DataFrame, tenancies: pd.DataFrame, tax: pd.Series | None
+                ) -> np.ndarray:
+    """Tax (万元) attributed to each evaluated parcel; NaN where a party's figure is missing."""
+    n = len(ev)
+    if tax is None or len(tax) == 0:
+        return np.full(n, np.nan)
+    # owners' claims: their evaluated parcels, by area
+    claims = [pd.DataFrame({"pos": np.arange(n), "code": owners, "weight": area})]
+    if tenancies is not None and len(tenancies) and {"credit_code", "parcel_id"} <= set(tenancies):
+        t_code = tenancies["credit_code"].astype("str").str.strip()
+        t_pid = tenancies["parcel_id"].astype("str").str.strip()
+        land = _column(tenancies, "rented_land_m2")
+        floor = _column(tenancies, "rented_floor_m2")
+        weight = np.nan_to_num(np.where(np.isnan(land), floor, land), nan=0.0)
+        pid_all = parcels["parcel_id"].astype("str").str.strip()
+        owner_all = parcels["owner_credit_code"].astype("str").str.strip() \
+            if "owner_credit_code" in parcels else pd.Series(pd.NA, index=parcels.index,
+                                                             dtype="str")
+        host_owner = t_pid.map(_unique_map(pid_all, owner_all))
+        own_land = (host_owner == t_code).fillna(False).to_numpy(dtype=bool)
+        pos = t_pid.map(_unique_map(ev["parcel_id"].astype("str").str.strip(),
+                                    pd.Series(np.arange(n)))).fillna(-1).astype(int)
+        frame = pd.DataFrame({"pos": pos.to_numpy(), "code": t_code.to_numpy(dtype=object),
+                              "weight": weight})
+        claims.append(frame[~own_land & t_code.notna().to_numpy(dtype=bool)])
+    claims_df = pd.concat(claims, ignore_index=True)
+    grouped = claims_df.groupby("code", sort=False)["weight"]
+    total = grouped.transform("sum").to_numpy()
+    count = grouped.transform("size").to_numpy()
+    share = np.where(total > 0, claims_df["weight"].to_numpy() / np.where(total > 0, total, 1),
+                     1.0 / count)
+    amount = claims_df["code"].map(tax).astype("float64").to_numpy(na_value=np.nan) * share
+    at = claims_df["pos"].to_numpy()
+    on = at >= 0
+    unknown = np.bincount(at[on], np.isnan(amount[on]).astype(float), minlength=n) > 0
+    total_tax = np.bincount(at[on], np.nan_to_num(amount[on], nan=0.0), minlength=n)
+    return np.where(unknown, np.nan, total_tax)
+
+
+def _unique_map(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """keys → values, the first value where a key repeats."""
+    s = pd.Series(values.to_numpy(), index=keys.to_numpy(dtype=object))
+    return s[~s.index.duplicated(keep="first")]
+
+
+def _industry_minimum(industry: pd.Series, table: Mapping[str, float], default: float
+                      ) -> np.ndarray:
+    """Minimum plot ratio by industry: 3-digit key, then the 2-digit division, else default."""
+    codes = industry.dropna().unique()
+    norm = industry.map({c: normalize_industry_code(c) for c in codes}).astype("str")
+    three = norm.str[:3].map(table) if len(norm) else norm
+    two = norm.str[:2].map(table) if len(norm) else norm
+    value = pd.to_numeric(three, errors="coerce").fillna(pd.to_numeric(two, errors="coerce"))
+    return value.fillna(default).astype("float64").to_numpy()
+
+
+def _zoning_at(geoms: np.ndarray, zoning: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Planned use and plot_ratio_min of the zoning polygon containing each parcel's
+    representative point (the smallest where several do)."""
+    n = len(geoms)
+    use = np.full(n, None, dtype=object)
+    zmin = np.full(n, np.nan)
+    if zoning is None or len(zoning) == 0 or not isinstance(zoning, gpd.GeoDataFrame) \
+            or "planned_use" not in zoning:
+        return use, zmin
+    zgeoms = np.asarray(zoning.geometry.values)
+    points = shapely.point_on_surface(geoms)
+    pt, zi = shapely.STRtree(zgeoms).query(points, predicate="within")
+    if len(pt) == 0:
+        return use, zmin
+    order = np.lexsort((shapely.area(zgeoms[zi]), pt))
+    first = order[np.unique(pt[order], return_index=True)[1]]
+    planned = zoning["planned_use"].astype("str").str.strip().to_numpy(dtype=object)
+    use[pt[first]] = planned[zi[first]]
+    use[pd.isna(use)] = None
+    zmin[pt[first]] = _column(zoning, "plot_ratio_min")[zi[first]]
+    return use, zmin
+
+
+def _permu_classes(permu: pd.DataFrame | None, owners: np.ndarray, year: int) -> pd.Series:
+    n = len(owners)
+    if permu is None or len(permu) == 0:
+        return pd.Series(pd.NA, index=range(n), dtype="str")
+    missing = {"credit_code", "class"} - set(permu)
+    if missing:
+        raise ValidationError(
+            f"亩均评价结果缺少字段：{'、'.join(sorted(missing))}",
+            f"the per-mu evaluation result lacks the columns {', '.join(sorted(missing))}",
+        )
+    rows = permu
+    if "year" in permu:
+        years = pd.to_numeric(permu["year"], errors="coerce")
+        past = years[years <= year]
+        rows = permu[(years == past.max()).fillna(False).to_numpy(dtype=bool)] \
+            if past.notna().any() else permu.iloc[0:0]
+    codes = rows["credit_code"].astype("str").str.strip()
+    dup = codes[codes.duplicated() & codes.notna()]
+    if len(dup):
+        raise ValidationError(
+            f"亩均评价结果中企业重复：{'、'.join(dup.unique()[:5])}",
+            f"the per-mu evaluation result lists an enterprise twice: "
+            f"{', '.join(dup.unique()[:5])}",
+        )
+    classes = pd.Series(rows["class"].astype("str").str.strip().str.upper().to_numpy(
+        dtype=object), index=codes.to_numpy(dtype=object))
+    return pd.Series(owners).map(classes).astype("str")
+
+
+def _below(value: np.ndarray, threshold) -> np.ndarray:
+    """value < threshold, strictly, with a relative tolerance; NaN is never below."""
+    threshold = np.asarray(threshold, dtype=float)
+    tol = _REL_TOL * np.maximum(1.0, np.abs(threshold))
+    with np.errstate(invalid="ignore"):
+        return np.asarray(value < threshold - tol, dtype=bool) & ~np.isnan(value)
