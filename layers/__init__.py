@@ -60,6 +60,8 @@ UNIT_LABELS: dict[str, str] = {
     "wan_per_mu": "万元/亩",
     "tce_per_wan": "吨标煤/万元",
     "ratio": "",
+    "share": "",
+    "wan_per_ha": "万元/公顷",
 }
 
 

@@ -421,3 +421,23 @@ def test_demo_county_has_every_case(demo_supplies):
     overdue = idle_rows["overdue_years"].to_numpy()
     assert (overdue[:-1] >= overdue[1:]).all()
     assert out.loc[out["action"] == "watch", "becomes_idle_on"].is_monotonic_increasing
+
+
+def test_supplies_without_optional_columns_are_read_as_blank():
+    """A bureau's supplies layer that lacks every optional column (no investment figures, no
+    halts, no causes) still gives the type A ledger."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from gis.validate import validate
+
+    frame = gpd.GeoDataFrame(
+        {"supply_id": ["S1"], "supplied_on": ["2019-01-01"], "method": ["出让"],
+         "land_use": ["100102"], "price_wan": [100.0], "agreed_start": ["2019-06-01"],
+         "agreed_completion": ["2021-06-01"]},
+        geometry=[box(40_520_000, 3_353_000, 40_520_100, 3_353_100)], crs=4528)
+    supplies, _ = validate(frame, "supplies")
+    ledger = idle(supplies, "2020-07-01")
+    assert ledger["action"].tolist() == ["levy_fee"]
+    assert ledger["fee_wan"].tolist() == [20.0]
+    assert ledger["cause"].tolist() == ["unknown"]

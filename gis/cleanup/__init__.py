@@ -188,7 +188,8 @@ def cleanup(layers: Mapping[str, pd.DataFrame], as_of: date | str | pd.Timestamp
 
     ``layers`` maps layer names to frames (``zones``, ``parcels``, ``approvals``, ``supplies``,
     ``buildings``, ``enterprises``, ``tenancies``, ``zoning``); a missing layer gives an empty
-    list for the analyses that need it, never an error.
+    list for the analyses that need it, never an error. Without ``permu`` classes, the 亩均
+    evaluation of the latest year up to ``as_of`` supplies them (for ``permu_class_D``).
     """
     policy = policy or Policy.load()
     day = as_date(as_of)
@@ -204,6 +205,8 @@ def cleanup(layers: Mapping[str, pd.DataFrame], as_of: date | str | pd.Timestamp
     un = unsupplied(get("approvals"), get("supplies"), day, policy)
     un = Unsupplied(batches=place_rows(un.batches, parcels, zones),
                     pieces=place_rows(un.pieces, parcels, zones), five_year=un.five_year)
+    if permu is None:
+        permu = _permu_classes(get, day, policy)
     low = low_efficiency(get("parcels"), get("buildings"), get("enterprises"), get("tenancies"),
                          get("zoning"), day, policy, permu=permu)
     result = CleanupResult(
@@ -216,6 +219,22 @@ def cleanup(layers: Mapping[str, pd.DataFrame], as_of: date | str | pd.Timestamp
     )
     result.summary = summarize(result)
     return result
+
+
+def _permu_classes(get, day: pd.Timestamp, policy: Policy) -> pd.DataFrame | None:
+    """The 亩均 classes of the latest evaluation year up to ``day`` (None without firm data):
+    D-class owners feed the low-efficiency reason ``permu_class_D``."""
+    from gis.evaluation.permu import classes
+    from gis.evaluation.permu import permu as evaluate
+
+    firms = get("enterprises")
+    years = firms["year"].dropna() if "year" in firms else pd.Series(dtype="Int64")
+    years = years[years <= day.year]
+    if years.empty:
+        return None
+    evaluation = evaluate(firms, get("parcels"), get("tenancies"), policy, year=int(years.max()),
+                          buildings=get("buildings"))
+    return classes(evaluation)
 
 
 def _crs(layers: Mapping[str, pd.DataFrame]):

@@ -88,8 +88,9 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
     """A supplies field in its canonical dtype, all NA when the layer does not carry it."""
     if name in df:
         return df[name]
-    return pd.Series(pd.NA, index=df.index,
-                     dtype=PANDAS_DTYPES[_SUPPLIES.field(name).dtype])
+    dtype = PANDAS_DTYPES[_SUPPLIES.field(name).dtype]
+    # NA is not a float: a missing float column is NaN, other dtypes take their own missing value
+    return pd.Series(None, index=df.index, dtype=object).astype(dtype)
 
 
 def _known(col: pd.Series, as_of: pd.Timestamp) -> pd.Series:

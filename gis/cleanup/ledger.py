@@ -37,8 +37,8 @@ FIVE_YEAR_LABELS: dict[str, tuple[str, str | None]] = {
     "batches": ("批次数 batches", None),
     "approved_mu": ("批准面积（亩）approved_mu", "mu"),
     "supplied_mu": ("已供面积（亩）supplied_mu", "mu"),
-    "rate": ("近五年平均供地率 rate", "ratio"),
-    "floor": ("国家底线 floor", "ratio"),
+    "rate": ("近五年平均供地率 rate", "share"),
+    "floor": ("国家底线 floor", "share"),
     "meets_floor": ("是否达标 meets floor", None),
 }
 

@@ -65,7 +65,7 @@ _HEADER_UNITS: dict[str, tuple[str, float]] = {
     "吨": ("t", 1.0),
     "万元/亩": ("wan_per_mu", 1.0),
     "元/平方米": ("wan_per_mu", 1e-4 * M2_PER_MU),
-    "%": ("ratio", 0.01),
+    "%": ("share", 0.01),
 }
 # areas given in 亩 for fields kept in 亩 (projects' needs)
 _MU_UNITS = {"亩": 1.0, "公顷": 15.0, "平方米": 1 / M2_PER_MU, "m2": 1 / M2_PER_MU}
