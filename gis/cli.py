@@ -395,6 +395,88 @@ def cleanup(
     _print_cleanup(result, zone_names)
 
 
+@app.command()
+@_faced
+def evaluate(
+    workspace: WorkspaceOpt = None,
+    year: Annotated[int | None, typer.Option("--year", help="评价年度（默认企业表最新年度）/ evaluation year")] = None,
+    policy: PolicyOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table|json|xlsx")] = "table",
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件 / output file")] = None,
+    with_geometry: Annotated[bool, typer.Option("--with-geometry", help="JSON 带几何（CRS84）")] = False,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="结果写回工作空间图层 / write result layers")] = True,
+) -> None:
+    """亩均效益评价与开发区集约利用指标 / Per-mu evaluation and zone indicators."""
+    import json
+
+    from gis.evaluation import evaluate as run
+    from gis.evaluation.ledger import evaluation_json, write_evaluation_ledger
+    from gis.policy import Policy
+    from gis.workspace import open_workspace
+
+    fmt = format.lower()
+    if fmt not in ("table", "json", "xlsx"):
+        raise ValidationError(f"--format 只能是 table、json、xlsx：{format}",
+                              f"--format must be table, json or xlsx: {format}")
+    ws = open_workspace(resolve_workspace(workspace, for_reading=True))
+    layers = _load_layers(ws)
+    if "enterprises" not in layers:
+        raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
+                              "the workspace has no enterprises layer; import the list first")
+    demo_day = ws.get_meta("demo_as_of")
+    result = run(layers, year=year, as_of=demo_day if demo_day and year is None else None,
+                 policy=Policy.load(policy))
+    if write:
+        ws.write("permu_parcels", result.permu.parcels)
+        ws.write("zone_indicators", result.zones)
+    if fmt == "json":
+        text = json.dumps(evaluation_json(result, with_geometry=with_geometry),
+                          ensure_ascii=False, indent=1)
+        if out_path:
+            out_path.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text + "\n")
+        return
+    if fmt == "xlsx":
+        target = out_path or Path(f"亩均评价_{result.year}.xlsx")
+        write_evaluation_ledger(result, target)
+        out.print(f"评价结果已写出 / evaluation written: {target}", highlight=False)
+    _print_evaluation(result)
+
+
+def _print_evaluation(result) -> None:
+    from layers import results
+
+    s = result.summary
+    names = results["permu"].field("group").values or {}
+    table = Table(title=f"亩均效益评价 per-mu evaluation — {result.year}")
+    for col in ("组别 group", "A", "B", "C", "D", "基准亩均税收 benchmark tax/亩"):
+        table.add_column(col)
+    for group, counts in s["classes"].items():
+        bench = s["benchmarks"].get(group, {}).get("tax_per_mu") if isinstance(
+            s["benchmarks"], dict) else None
+        table.add_row(names.get(group, group), *[str(counts.get(c, 0)) for c in "ABCD"],
+                      f"{bench:,.2f}" if isinstance(bench, (int, float)) else "—")
+    out.print(table)
+    zones = Table(title=f"开发区集约利用 zone indicators — {result.as_of.date()}")
+    cols = [("name", "园区 zone", None), ("land_supply_rate", "供应率", "%"),
+            ("built_rate", "建成率", "%"), ("composite_plot_ratio", "综合容积率", "x"),
+            ("industrial_tax_per_ha", "工业地均税收 万元/公顷", "n"),
+            ("years_of_supply_left", "尚可供地年数", "n")]
+    cols = [c for c in cols if c[0] in result.zones]
+    for _, label, _ in cols:
+        zones.add_column(label)
+    for _, row in result.zones.iterrows():
+        cells = []
+        for name, _, kind in cols:
+            v = row[name]
+            cells.append("—" if v is None or (isinstance(v, float) and v != v) else
+                         f"{v:.1%}" if kind == "%" else f"{v:,.2f}" if kind in ("x", "n")
+                         else str(v))
+        zones.add_row(*cells)
+    out.print(zones)
+
+
 def _print_cleanup(result, zone_names) -> None:
     from layers import results
 

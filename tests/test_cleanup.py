@@ -73,8 +73,21 @@ def test_every_action_and_reason_occurs_on_the_demo(result):
     assert {"full", "partial", "none"} == set(result.unsupplied.batches["status"])
     assert result.unsupplied.batches["lapsed"].any()
     reasons = set(result.low_efficiency["reasons"].str.split(";").explode())
-    assert {"plot_ratio_below_min", "coverage_below_min", "tax_per_mu_below_min", "dilapidated",
-            "nonconforming_use"} <= reasons
+    # permu_class_D comes from the 亩均 evaluation cleanup() runs for the latest year
+    assert reasons == {"plot_ratio_below_min", "coverage_below_min", "tax_per_mu_below_min",
+                       "permu_class_D", "dilapidated", "nonconforming_use"}
+
+
+def test_permu_class_d_owners_are_the_evaluations_d_class(demo, result):
+    from gis.evaluation.permu import classes, permu
+
+    evaluation = permu(demo["enterprises"], demo["parcels"], demo["tenancies"],
+                       buildings=demo["buildings"], year=2025)
+    d_class = set(classes(evaluation).query("`class` == 'D'")["credit_code"])
+    flagged = result.low_efficiency[result.low_efficiency["reasons"].str.contains("permu_class_D")]
+    assert len(flagged) > 0
+    assert set(flagged["owner_credit_code"]) <= d_class
+    assert (flagged["permu_class"] == "D").all()
 
 
 def test_ledger_has_chinese_headers_frozen_rows_and_formats(result, tmp_path):

@@ -14,18 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import box
 
 from gis.cleanup.lowefficiency import REASONS, low_efficiency
 from gis.codes import credit_code_check_char
 from gis.errors import ValidationError
 from gis.policy import Policy
-from gis.schema import PANDAS_DTYPES, conform
-from layers import catalogue, results
+from gis.schema import PANDAS_DTYPES
+from layers import results
 from layers.demo import DEMO_AS_OF, build_demo
+from tests.helpers import CRS, frame, rect
 
-X0, Y0 = 40_520_000.0, 3_353_000.0
-CRS = "EPSG:4528"
 AS_OF = date(2026, 9, 30)
 FIELDS = [f.name for f in results["low_efficiency"].fields]
 
@@ -39,9 +37,6 @@ def code(n: int) -> str:
 OWNER, OWNER2, TENANT, NOBODY = code(1), code(2), code(3), code(9)
 
 
-def rect(x: float, y: float, w: float, h: float):
-    """A w × h box with its lower-left corner at (X0 + x, Y0 + y)."""
-    return box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h)
 
 
 def parcel(pid: str, x: float, y: float, w: float = 100, h: float = 100, *,
@@ -64,18 +59,6 @@ def firm(credit: str, tax: float, industry: str = "3411", year: int = 2025) -> d
             "revenue_wan": tax * 20}
 
 
-def frame(layer: str, rows: list[dict]) -> pd.DataFrame:
-    spec = catalogue[layer]
-    if rows:
-        df = pd.DataFrame(rows)
-    else:
-        df = pd.DataFrame({f.name: pd.Series([], dtype=PANDAS_DTYPES[f.dtype])
-                           for f in spec.fields})
-        if spec.has_geometry:
-            df["geometry"] = None
-    if "geometry" in df:  # enterprises may come without points: a plain frame
-        df = gpd.GeoDataFrame(df, geometry="geometry", crs=CRS)
-    return conform(df, spec)
 
 
 def run(parcels, buildings=(), enterprises=(), tenancies=(), zoning=(), *, as_of=AS_OF,

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import box
 
 from gis.cleanup.idle import idle as idle_ledger
 from gis.codes import credit_code_check_char
@@ -36,9 +35,8 @@ from gis.policy import Policy
 from gis.schema import PANDAS_DTYPES, conform
 from layers import catalogue, results
 from layers.demo import DEMO_AS_OF, build_demo
+from tests.helpers import CRS, X0, Y0, frame, rect
 
-X0, Y0 = 40_520_000.0, 3_353_000.0
-CRS = "EPSG:4528"
 AS_OF = date(2026, 6, 30)
 FIELDS = [f.name for f in results["zone_indicators"].fields]
 
@@ -51,23 +49,12 @@ def code(n: int) -> str:
 F1, F2, F3, F4, F5, F6, F7, F8 = (code(k) for k in range(1, 9))
 
 
-def rect(x: float, y: float, w: float, h: float):
-    return box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h)
 
 
 def pt(x: float, y: float):
     return shapely.Point(X0 + x, Y0 + y)
 
 
-def frame(layer: str, rows: list[dict]) -> pd.DataFrame:
-    spec = catalogue[layer]
-    if rows:
-        df = pd.DataFrame(rows)
-    else:
-        df = pd.DataFrame({f.name: pd.Series([], dtype=PANDAS_DTYPES[f.dtype])
-                           for f in spec.fields})
-        df["geometry"] = None
-    return conform(gpd.GeoDataFrame(df, geometry="geometry", crs=CRS), spec)
 
 
 def complete(df: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:

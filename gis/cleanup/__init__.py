@@ -19,6 +19,7 @@ import shapely
 from gis.cleanup.idle import idle
 from gis.cleanup.lowefficiency import low_efficiency
 from gis.cleanup.unsupplied import Unsupplied, unsupplied
+from gis.dates import as_date  # re-exported: gis.cleanup.as_date
 from gis.policy import Policy
 from gis.schema import empty_frame
 from layers import catalogue
@@ -28,11 +29,6 @@ __all__ = ["CleanupResult", "as_date", "cleanup", "idle", "low_efficiency", "pla
 
 #: the result layers written back to the workspace, by name
 RESULT_LAYERS = ("idle", "unsupplied_batches", "unsupplied_pieces", "low_efficiency")
-
-
-def as_date(value: date | str | pd.Timestamp) -> pd.Timestamp:
-    """A day as a normalised Timestamp (ISO strings accepted)."""
-    return pd.Timestamp(value).normalize()
 
 
 def _leaf_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

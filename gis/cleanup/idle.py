@@ -51,7 +51,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gis.errors import ValidationError
+from gis.dates import as_date, known_on, years_between, years_offset
 from gis.policy import Policy
 from gis.schema import PANDAS_DTYPES, conform
 from gis.units import area_m2, m2_to_mu
@@ -63,27 +63,6 @@ _SUPPLIES = catalogue["supplies"]
 _RESULT = results["idle"]
 
 
-def _as_of(value: date | str | pd.Timestamp) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValidationError("未给出统计日期 as_of", "as_of is missing")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
-
-
-def _years(n: float, name: str) -> pd.DateOffset:
-    """A calendar offset of ``n`` years (whole months allowed: 1.5 → 18 months)."""
-    months = float(n) * 12
-    if not months.is_integer() or months < 0:
-        raise ValidationError(f"政策参数 idle.{name} 须为非负的整月数（年），实为 {n!r}",
-                              f"policy parameter idle.{name} must be a non-negative whole number "
-                              f"of months (in years), got {n!r}")
-    if float(n).is_integer():
-        return pd.DateOffset(years=int(n))
-    return pd.DateOffset(months=int(months))
-
-
 def _column(df: pd.DataFrame, name: str) -> pd.Series:
     """A supplies field in its canonical dtype, all NA when the layer does not carry it."""
     if name in df:
@@ -91,15 +70,6 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series:
     dtype = PANDAS_DTYPES[_SUPPLIES.field(name).dtype]
     # NA is not a float: a missing float column is NaN, other dtypes take their own missing value
     return pd.Series(None, index=df.index, dtype=object).astype(dtype)
-
-
-def _known(col: pd.Series, as_of: pd.Timestamp) -> pd.Series:
-    """Dates that had happened by ``as_of`` (later ones are NaT: not yet known)."""
-    return col.where(col <= as_of)
-
-
-def _years_between(later: pd.Timestamp, earlier: pd.Series) -> pd.Series:
-    return ((later - earlier).dt.days / 365.25).round(2)
 
 
 def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
@@ -124,18 +94,18 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     """
     policy = policy if policy is not None else Policy.load()
     p = policy.idle
-    day = _as_of(as_of)
-    grace = _years(p.grace_years, "grace_years")
-    halt = _years(p.halt_years, "halt_years")
-    take_back = _years(p.take_back_years, "take_back_years")
+    day = as_date(as_of)
+    grace = years_offset(p.grace_years, "idle.grace_years")
+    halt = years_offset(p.halt_years, "idle.halt_years")
+    take_back = years_offset(p.take_back_years, "idle.take_back_years")
     horizon = day + pd.Timedelta(days=int(p.watch_days))
 
     supplied = _column(supplies, "supplied_on") <= day
     df = supplies[supplied].reset_index(drop=True)
     agreed = _column(df, "agreed_start")
-    started = _known(_column(df, "actual_start"), day).notna()
-    completed = _known(_column(df, "actual_completion"), day).notna()
-    halted_on = _known(_column(df, "halted_on"), day)
+    started = known_on(_column(df, "actual_start"), day).notna()
+    completed = known_on(_column(df, "actual_completion"), day).notna()
+    halted_on = known_on(_column(df, "halted_on"), day)
     open_ = ~completed
 
     # type A: not started; the clock runs from the agreed start
@@ -186,7 +156,7 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
         "halted_on": halted_on.loc[df.index],
         "idle_since": due.where(is_idle),
         "becomes_idle_on": due.where(~is_idle),
-        "overdue_years": _years_between(day, base),
+        "overdue_years": years_between(day, base).round(2),
         "cause": cause,
         "action": pd.Series(action, index=df.index, dtype="str"),
         "options": options,

@@ -62,6 +62,8 @@ import shapely
 
 from gis.codes import normalize_industry_code
 from gis.errors import ValidationError
+from gis.frames import numeric_column, same_crs, unique_map
+from gis.metrics import building_measures
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
 from gis.units import area_m2, m2_to_mu
@@ -111,7 +113,7 @@ def low_efficiency(
     geoms = np.asarray(ev.geometry.values)
     n = len(ev)
 
-    built = _building_measures(geoms, _same_crs(buildings, parcels.crs), cfg.tall_storey_m)
+    built = building_measures(geoms, same_crs(buildings, parcels.crs), cfg.tall_storey_m)
     floor_area = built["floor_area"]
     plot_ratio = floor_area / area
     coverage = built["coverage"] / area
@@ -126,7 +128,7 @@ def low_efficiency(
     tax_per_mu = tax / area_mu_
 
     # -- minimum plot ratio and zoning ---------------------------------------------------------
-    zuse, zmin = _zoning_at(geoms, _same_crs(zoning, parcels.crs))
+    zuse, zmin = _zoning_at(geoms, same_crs(zoning, parcels.crs))
     parcel_class = ev["land_use"].astype("str").str.strip().str[:2].fillna("").to_numpy(
         dtype=object)
     has_zoning = pd.notna(zuse)
@@ -217,97 +219,6 @@ def _evaluated(parcels: gpd.GeoDataFrame, prefixes: list[str]) -> gpd.GeoDataFra
     return ev.reset_index(drop=True)
 
 
-def _same_crs(frame: pd.DataFrame, crs) -> pd.DataFrame:
-    if (isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and crs is not None
-            and frame.crs != crs and len(frame)):
-        return frame.to_crs(crs)
-    return frame
-
-
-def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A numeric column as float (NA → NaN), NaN when absent."""
-    if name not in frame:
-        return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[name], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
-
-
-def _counted_floors(buildings: pd.DataFrame, tall_storey_m: float) -> np.ndarray:
-    floors = _column(buildings, "floors")
-    floors = np.where(np.isnan(floors), 1.0, floors)
-    height = _column(buildings, "height_m")
-    storey = _column(buildings, "storey_height_m")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        derived = np.where(floors > 0, height / floors, np.nan)
-    storey = np.where(np.isnan(storey), derived, storey)
-    tall = np.nan_to_num(storey, nan=0.0) > tall_storey_m
-    return floors * np.where(tall, 2.0, 1.0)
-
-
-def _building_measures(geoms: np.ndarray, buildings: pd.DataFrame, tall_storey_m: float
-                       ) -> dict[str, np.ndarray]:
-    """Per parcel: counted floor area, covered area (union), Σ footprint, Σ dilapidated."""
-    n = len(geoms)
-    zero = {k: np.zeros(n) for k in ("floor_area", "coverage", "footprint", "dilapidated")}
-    if buildings is None or len(buildings) == 0 or not isinstance(buildings, gpd.GeoDataFrame):
-        return zero
-    bgeoms = np.asarray(buildings.geometry.values)
-    ok = ~shapely.is_missing(bgeoms) & ~shapely.is_empty(bgeoms)
-    counted = _counted_floors(buildings, tall_storey_m)
-    state = buildings["state"].astype("str") if "state" in buildings else \
-        pd.Series(pd.NA, index=buildings.index, dtype="str")
-    dilapidated = (state == "dilapidated").fillna(False).to_numpy(dtype=bool)
-    keep = np.flatnonzero(ok)
-    bgeoms, counted, dilapidated = bgeoms[keep], counted[keep], dilapidated[keep]
-    if len(bgeoms) == 0:
-        return zero
-
-    tree = shapely.STRtree(bgeoms)
-    p_idx, b_idx = tree.query(geoms, predicate="intersects")
-    # a footprint inside its parcel is its own piece; only edge-crossers are intersected
-    fresh = ~shapely.is_prepared(geoms)
-    shapely.prepare(geoms)
-    inside = shapely.contains_properly(geoms[p_idx], bgeoms[b_idx])
-    shapely.destroy_prepared(geoms[fresh])  # leave the caller's geometries as they came
-    pieces = bgeoms[b_idx]
-    cross = np.flatnonzero(~inside)
-    pieces[cross] = shapely.intersection(geoms[p_idx[cross]], pieces[cross])
-    piece_area = shapely.area(pieces)
-    real = piece_area > 0
-    p_idx, b_idx, pieces, piece_area = p_idx[real], b_idx[real], pieces[real], piece_area[real]
-
-    floor_area = np.bincount(p_idx, piece_area * counted[b_idx], minlength=n)
-    footprint = np.bincount(p_idx, piece_area, minlength=n)
-    dil = np.bincount(p_idx, piece_area * dilapidated[b_idx], minlength=n)
-    coverage = footprint.copy()
-
-    # pieces of one parcel whose interiors overlap: only there is the union needed
-    ptree = shapely.STRtree(pieces)
-    a, c = ptree.query(pieces, predicate="intersects")
-    same = (a < c) & (p_idx[a] == p_idx[c])
-    a, c = a[same], c[same]
-    if len(a):
-        overlapping = shapely.relate_pattern(pieces[a], pieces[c], "2********")
-        flagged = np.unique(p_idx[a[overlapping]])
-        if len(flagged):
-            coverage[flagged] = _union_areas(flagged, p_idx, pieces)
-    return {"floor_area": floor_area, "coverage": coverage, "footprint": footprint,
-            "dilapidated": dil}
-
-
-def _union_areas(flagged: np.ndarray, p_idx: np.ndarray, pieces: np.ndarray) -> np.ndarray:
-    """Area of the union of the pieces of each flagged parcel (one union_all over a padded
-    2-D array: row = parcel, None where a parcel has fewer pieces)."""
-    sel = np.flatnonzero(np.isin(p_idx, flagged))
-    row = np.searchsorted(flagged, p_idx[sel])
-    order = np.argsort(row, kind="stable")
-    sel, row = sel[order], row[order]
-    starts = np.searchsorted(row, np.arange(len(flagged)))
-    col = np.arange(len(row)) - starts[row]
-    grid = np.full((len(flagged), int(col.max()) + 1), None, dtype=object)
-    grid[row, col] = pieces[sel]
-    return shapely.area(shapely.union_all(grid, axis=1))
-
-
 def _year_rows(enterprises: pd.DataFrame, year: int) -> pd.DataFrame:
     """Enterprise rows of the evaluation year (latest ≤ ``year``), indexed by credit code."""
     cols = ["industry_code", "tax_wan"]
@@ -323,7 +234,7 @@ def _year_rows(enterprises: pd.DataFrame, year: int) -> pd.DataFrame:
     out = pd.DataFrame({
         "industry_code": rows["industry_code"].astype("str") if "industry_code" in rows
         else pd.Series(pd.NA, index=rows.index, dtype="str"),
-        "tax_wan": _column(rows, "tax_wan"),
+        "tax_wan": numeric_column(rows, "tax_wan"),
     }, index=rows.index)
     out.index = pd.Index(codes.to_numpy(dtype=object))
     return out[~out.index.duplicated(keep="first") & out.index.notna()]
@@ -341,16 +252,16 @@ def _parcel_tax(ev: gpd.GeoDataFrame, owners: np.ndarray, area: np.ndarray,
     if tenancies is not None and len(tenancies) and {"credit_code", "parcel_id"} <= set(tenancies):
         t_code = tenancies["credit_code"].astype("str").str.strip()
         t_pid = tenancies["parcel_id"].astype("str").str.strip()
-        land = _column(tenancies, "rented_land_m2")
-        floor = _column(tenancies, "rented_floor_m2")
+        land = numeric_column(tenancies, "rented_land_m2")
+        floor = numeric_column(tenancies, "rented_floor_m2")
         weight = np.nan_to_num(np.where(np.isnan(land), floor, land), nan=0.0)
         pid_all = parcels["parcel_id"].astype("str").str.strip()
         owner_all = parcels["owner_credit_code"].astype("str").str.strip() \
             if "owner_credit_code" in parcels else pd.Series(pd.NA, index=parcels.index,
                                                              dtype="str")
-        host_owner = t_pid.map(_unique_map(pid_all, owner_all))
+        host_owner = t_pid.map(unique_map(pid_all, owner_all))
         own_land = (host_owner == t_code).fillna(False).to_numpy(dtype=bool)
-        pos = t_pid.map(_unique_map(ev["parcel_id"].astype("str").str.strip(),
+        pos = t_pid.map(unique_map(ev["parcel_id"].astype("str").str.strip(),
                                     pd.Series(np.arange(n)))).fillna(-1).astype(int)
         frame = pd.DataFrame({"pos": pos.to_numpy(), "code": t_code.to_numpy(dtype=object),
                               "weight": weight})
@@ -367,12 +278,6 @@ def _parcel_tax(ev: gpd.GeoDataFrame, owners: np.ndarray, area: np.ndarray,
     unknown = np.bincount(at[on], np.isnan(amount[on]).astype(float), minlength=n) > 0
     total_tax = np.bincount(at[on], np.nan_to_num(amount[on], nan=0.0), minlength=n)
     return np.where(unknown, np.nan, total_tax)
-
-
-def _unique_map(keys: pd.Series, values: pd.Series) -> pd.Series:
-    """keys → values, the first value where a key repeats."""
-    s = pd.Series(values.to_numpy(), index=keys.to_numpy(dtype=object))
-    return s[~s.index.duplicated(keep="first")]
 
 
 def _industry_minimum(industry: pd.Series, table: Mapping[str, float], default: float
@@ -405,7 +310,7 @@ def _zoning_at(geoms: np.ndarray, zoning: pd.DataFrame) -> tuple[np.ndarray, np.
     planned = zoning["planned_use"].astype("str").str.strip().to_numpy(dtype=object)
     use[pt[first]] = planned[zi[first]]
     use[pd.isna(use)] = None
-    zmin[pt[first]] = _column(zoning, "plot_ratio_min")[zi[first]]
+    zmin[pt[first]] = numeric_column(zoning, "plot_ratio_min")[zi[first]]
     return use, zmin
 
 

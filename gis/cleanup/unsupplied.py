@@ -79,13 +79,13 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from gis.dates import as_date, years_between
 from gis.errors import CRSError
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
@@ -137,14 +137,6 @@ class Unsupplied:
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-def _day(as_of) -> pd.Timestamp:
-    if isinstance(as_of, (date, datetime, pd.Timestamp, str, np.datetime64)):
-        ts = pd.Timestamp(as_of)
-        if not pd.isna(ts):
-            return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
-    raise TypeError(f"as_of 须为日期 / as_of must be a date, got {as_of!r}")
-
-
 def _dates(frame: pd.DataFrame, name: str) -> pd.Series:
     if name not in frame:
         raise KeyError(f"缺少字段 {name} / missing column {name!r}")
@@ -407,7 +399,7 @@ def unsupplied(approvals: gpd.GeoDataFrame, supplies: gpd.GeoDataFrame, as_of,
         Thresholds (section ``[unsupplied]``); the defaults when omitted.
     """
     rules = (policy if policy is not None else Policy.load()).unsupplied
-    day = _day(as_of)
+    day = as_date(as_of)
     crs = approvals.crs
     assert_area_crs(crs)
     if supplies.crs is not None and supplies.crs != crs:
@@ -434,7 +426,7 @@ def unsupplied(approvals: gpd.GeoDataFrame, supplies: gpd.GeoDataFrame, as_of,
     status = np.select([rate >= rules.full_rate, supplied_m2 == 0], ["full", "none"], "partial")
     anniversary = approved_on + pd.DateOffset(years=int(rules.lapse_years))
     lapsed = (supplied_m2 == 0) & (day >= anniversary).to_numpy(bool)
-    age = ((day - approved_on).dt.days / 365.25).to_numpy(float)
+    age = years_between(day, approved_on).to_numpy(float)
     if "declared_area_m2" in a:
         declared = pd.to_numeric(a["declared_area_m2"], errors="coerce").to_numpy(float)
     else:

@@ -32,7 +32,7 @@ Land (per parcel, parcels of the ``parcels`` layer)
   construction neither make a parcel built nor add floor area. Roads and other land not supplied
   by contract are therefore not built land here (issue 4's definition).
 * **工矿仓储** industrial: ``land_use`` starting with one of ``zone.industrial_prefixes`` (10, 11).
-* Floor area and footprint per parcel: :func:`gis.cleanup.lowefficiency._building_measures` —
+* Floor area and footprint per parcel: :func:`gis.metrics.building_measures` —
   footprints clipped to the parcel, a storey higher than ``low_efficiency.tall_storey_m`` (8 m)
   counts twice, overlapping footprints are not counted twice in the covered area.
 
@@ -105,10 +105,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.cleanup.idle import _as_of, _years
 from gis.cleanup.idle import idle as idle_ledger
-from gis.cleanup.lowefficiency import _building_measures, _column, _same_crs, _unique_map
+from gis.dates import as_date, known_on, years_offset
 from gis.errors import ValidationError
+from gis.frames import numeric_column, same_crs, unique_map
+from gis.metrics import building_measures
 from gis.policy import Policy
 from gis.schema import PANDAS_DTYPES, conform, empty_frame
 from gis.units import M2_PER_HA, assert_area_crs
@@ -183,7 +184,7 @@ def zone_indicators(
     """
     policy = policy if policy is not None else Policy.load()
     cfg = policy.zone
-    day = _as_of(as_of)
+    day = as_date(as_of)
     crs = zones.crs
     assert_area_crs(crs)
     if len(zones) == 0:
@@ -200,10 +201,10 @@ def zone_indicators(
                               f"{cfg.supply_window_years!r}",
                               "policy parameter zone.supply_window_years must be a positive whole "
                               f"number, got {cfg.supply_window_years!r}")
-    parcels = _same_crs(parcels, crs)
-    supplies = _same_crs(supplies, crs)
-    buildings = _same_crs(buildings, crs)
-    enterprises = _same_crs(enterprises, crs)
+    parcels = same_crs(parcels, crs)
+    supplies = same_crs(supplies, crs)
+    buildings = same_crs(buildings, crs)
+    enterprises = same_crs(enterprises, crs)
 
     zgeoms = np.asarray(zones.geometry.values)
     units = _Units(zgeoms)
@@ -236,7 +237,7 @@ def zone_indicators(
     pending = (status == "supplied").to_numpy() & signed_later
     reserve_ready = (status == "reserve").to_numpy() & ready_flag
     if approvals is not None and len(reserve_ready):
-        reserve_ready &= _inside_approvals(pgeoms, _same_crs(approvals, crs), day)
+        reserve_ready &= _inside_approvals(pgeoms, same_crs(approvals, crs), day)
     ready = is_supplied | reserve_ready | pending
     supplyable = ~is_supplied & (status.isin(list(cfg.supplyable_statuses)).to_numpy() | pending)
 
@@ -245,8 +246,8 @@ def zone_indicators(
     cover = np.zeros(len(parcels))
     sel = np.flatnonzero(is_supplied & in_zone & (p_area > 0))
     if len(sel):
-        measured = _building_measures(pgeoms[sel], _standing(buildings, cfg.built_states),
-                                      float(policy.low_efficiency.tall_storey_m))
+        measured = building_measures(pgeoms[sel], _standing(buildings, cfg.built_states),
+                                     float(policy.low_efficiency.tall_storey_m))
         floor[sel] = measured["floor_area"]
         cover[sel] = measured["coverage"]
     built = is_supplied & (cover > 0)
@@ -258,7 +259,7 @@ def zone_indicators(
     f_item, f_unit = units.members(pt_geoms)
 
     # -- contracts: investment on parcels ------------------------------------------------------
-    amount = np.nan_to_num(_column(supplies, "invested_wan"), nan=0.0)
+    amount = np.nan_to_num(numeric_column(supplies, "invested_wan"), nan=0.0)
     take = on & is_known
     invest = np.bincount(s_pos[take], amount[take], minlength=n_parcels)
 
@@ -287,7 +288,7 @@ def zone_indicators(
     supplied_window = units.sum_areas(np.asarray(known.geometry.values)[recent])
 
     ledger = idle_ledger(_with_fields(supplies, catalogue["supplies"]), day, policy) \
-        if idle is None else _same_crs(idle, crs)
+        if idle is None else same_crs(idle, crs)
     action = _text(ledger, "action")
     idle_now = (action != "watch").fillna(True).to_numpy(dtype=bool)
     take_back = (action == "take_back").fillna(False).to_numpy(dtype=bool)
@@ -299,10 +300,9 @@ def zone_indicators(
     idle_ids = set(lid[idle_now].dropna())
     take_back_ids = set(lid[take_back].dropna())
 
-    started = _dates(known, "actual_start")
-    started = started.where(started <= day)
-    late = started >= _dates(known, "agreed_start") + _years(policy.idle.grace_years,
-                                                             "grace_years")
+    started = known_on(_dates(known, "actual_start"), day)
+    late = started >= _dates(known, "agreed_start") + years_offset(policy.idle.grace_years,
+                                                                   "idle.grace_years")
     disposed = (late.fillna(False) & ~sid.isin(idle_ids)).to_numpy(dtype=bool)
     kgeoms = np.asarray(known.geometry.values) if len(known) else np.empty(0, dtype=object)
     disposed_m2 = units.sum_areas(kgeoms[disposed])
@@ -484,7 +484,7 @@ def _smallest_containing(points: np.ndarray, geoms: np.ndarray) -> np.ndarray:
 def _parcel_of(contracts: gpd.GeoDataFrame, pid: pd.Series, pgeoms: np.ndarray) -> np.ndarray:
     """Parcel position of each contract: by ``parcel_id``, else by its representative point."""
     pos = _text(contracts, "parcel_id").map(
-        _unique_map(pid, pd.Series(np.arange(len(pid))))).astype("float64")
+        unique_map(pid, pd.Series(np.arange(len(pid))))).astype("float64")
     pos = pos.fillna(-1).astype(int).to_numpy(copy=True)
     missing = np.flatnonzero(pos < 0)
     if len(missing):
@@ -510,8 +510,8 @@ def _firms(enterprises: pd.DataFrame | None, year: int) -> tuple[int | None, pd.
         else np.full(len(rows), None, dtype=object)
     firms = pd.DataFrame({
         "code": _text(rows, "credit_code").to_numpy(dtype=object),
-        "tax": np.nan_to_num(_column(rows, "tax_wan"), nan=0.0),
-        "revenue": np.nan_to_num(_column(rows, "revenue_wan"), nan=0.0),
+        "tax": np.nan_to_num(numeric_column(rows, "tax_wan"), nan=0.0),
+        "revenue": np.nan_to_num(numeric_column(rows, "revenue_wan"), nan=0.0),
         "geometry": geoms,
     })
     firms = firms[pd.notna(firms["code"])]

@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -41,7 +40,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +53,9 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from gis.cleanup.unsupplied import DUST_M2, unsupplied  # noqa: E402
 from gis.policy import Policy  # noqa: E402
 from layers.demo import DEMO_AS_OF, build_demo, write_demo  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PG_URL = "postgresql://postgres@localhost/dideng_bench"
@@ -122,18 +123,9 @@ WHERE approved_on > %(as_of)s::date - make_interval(years => %(window)s)
 """
 
 
+
 def _machine() -> dict[str, object]:
-    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return {
-        "cores": os.cpu_count(),
-        "memory_gb": round(pages / 2**30, 1),
-        "python": platform.python_version(),
-        "shapely": shapely.__version__,
-        "geos": ".".join(map(str, shapely.geos_version)),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    return machine(shapely=shapely.__version__, geos=".".join(map(str, shapely.geos_version)))
 
 
 def _median_time(func, repeat: int) -> tuple[float, list[float], object]:

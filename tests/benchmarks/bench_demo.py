@@ -13,32 +13,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUDGET_S = 120.0
 BUDGET_MB = 4096.0
 
 
+
 def _machine() -> dict[str, object]:
-    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    return {
-        "cores": os.cpu_count(),
-        "memory_gb": round(pages / 2**30, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+    return machine()
 
 
 def _command(scale: int, out: Path, seed: int | None) -> list[str]:

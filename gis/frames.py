@@ -1,0 +1,39 @@
+"""Reading layer frames in the analyses: numeric columns that may be absent, layers brought
+into the analysis CRS, and key → value lookups.
+
+>>> frame = pd.DataFrame({"tax_wan": [1, None], "code": ["A", "A"]})
+>>> numeric_column(frame, "tax_wan"), numeric_column(frame, "revenue_wan")
+(array([ 1., nan]), array([nan, nan]))
+>>> unique_map(frame["code"], pd.Series(["first", "second"])).to_dict()
+{'A': 'first'}
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+__all__ = ["numeric_column", "same_crs", "unique_map"]
+
+
+def numeric_column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A numeric column as float (NA → NaN), NaN when absent."""
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    return pd.to_numeric(frame[name], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+
+
+def same_crs(frame: pd.DataFrame, crs) -> pd.DataFrame:
+    """``frame`` reprojected to ``crs`` when it is a non-empty GeoDataFrame in another CRS;
+    otherwise as it is (a plain frame, an empty layer, or either CRS unknown)."""
+    if (isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and crs is not None
+            and frame.crs != crs and len(frame)):
+        return frame.to_crs(crs)
+    return frame
+
+
+def unique_map(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """keys → values, the first value where a key repeats."""
+    s = pd.Series(values.to_numpy(), index=keys.to_numpy(dtype=object))
+    return s[~s.index.duplicated(keep="first")]
