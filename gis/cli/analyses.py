@@ -1,0 +1,288 @@
+"""Verbs on analyses: cleanup (三清), evaluate (亩均), match (地等项目)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from gis.cli import (
+    ANALYSIS_LAYERS,
+    PolicyOpt,
+    WorkspaceOpt,
+    _as_of,
+    _faced,
+    _load_layers,
+    app,
+    err,
+    out,
+    resolve_workspace,
+)
+from gis.errors import ValidationError
+
+
+@app.command()
+@_faced
+def cleanup(
+    workspace: WorkspaceOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="统计日期 YYYY-MM-DD（默认今天）/ as-of date")] = None,
+    policy: PolicyOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table|json|xlsx|gpkg")] = "table",
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件 / output file")] = None,
+    with_geometry: Annotated[bool, typer.Option("--with-geometry", help="JSON 带几何（CRS84）/ geometry in JSON")] = False,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="结果写回工作空间图层 / write result layers to the workspace")] = True,
+) -> None:
+    """三清：闲置、批而未供、低效用地台账 / The three clean-ups: idle, unsupplied, low-efficiency."""
+    import json
+
+    from gis.cleanup import cleanup as run
+    from gis.cleanup.ledger import cleanup_json, write_cleanup_ledger
+    from gis.policy import Policy
+    from gis.workspace import Workspace, open_workspace
+
+    fmt = format.lower()
+    if fmt not in ("table", "json", "xlsx", "gpkg"):
+        raise ValidationError(f"--format 只能是 table、json、xlsx、gpkg：{format}",
+                              f"--format must be table, json, xlsx or gpkg: {format}")
+    ws = open_workspace(resolve_workspace(workspace, for_reading=True))
+    day = _as_of(ws, as_of)
+    rules = Policy.load(policy)
+    layers = _load_layers(ws)
+    result = run(layers, day, rules)
+    if write:
+        for name, frame in result.layers().items():
+            ws.write(name, frame)
+    stamp = day.date().isoformat()
+    zones = layers.get("zones")
+    zone_names = dict(zip(zones["zone_id"], zones["name"], strict=True)) if zones is not None \
+        else None
+    if fmt == "json":
+        text = json.dumps(cleanup_json(result, with_geometry=with_geometry), ensure_ascii=False,
+                          indent=1)
+        if out_path:
+            out_path.write_text(text, encoding="utf-8")
+            err.print(f"已写出 / written: {out_path}", highlight=False)
+        else:
+            sys.stdout.write(text + "\n")
+        return
+    if fmt == "xlsx":
+        target = out_path or Path(f"三清台账_{stamp}.xlsx")
+        write_cleanup_ledger(result, target, zone_names=zone_names)
+        out.print(f"台账已写出 / ledger written: {target}", highlight=False)
+    elif fmt == "gpkg":
+        target = out_path or Path(f"三清_{stamp}.gpkg")
+        dest = Workspace.create(target, ws.crs, overwrite=True)
+        for name, frame in result.layers().items():
+            dest.write(name, frame)
+        out.print(f"结果图层已写出 / result layers written: {target}", highlight=False)
+    _print_cleanup(result, zone_names)
+
+
+@app.command()
+@_faced
+def evaluate(
+    workspace: WorkspaceOpt = None,
+    year: Annotated[int | None, typer.Option("--year", help="评价年度（默认企业表最新年度）/ evaluation year")] = None,
+    policy: PolicyOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table|json|xlsx")] = "table",
+    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件 / output file")] = None,
+    with_geometry: Annotated[bool, typer.Option("--with-geometry", help="JSON 带几何（CRS84）")] = False,
+    write: Annotated[bool, typer.Option("--write/--no-write", help="结果写回工作空间图层 / write result layers")] = True,
+) -> None:
+    """亩均效益评价与开发区集约利用指标 / Per-mu evaluation and zone indicators."""
+    import json
+
+    from gis.evaluation import evaluate as run
+    from gis.evaluation.ledger import evaluation_json, write_evaluation_ledger
+    from gis.policy import Policy
+    from gis.workspace import open_workspace
+
+    fmt = format.lower()
+    if fmt not in ("table", "json", "xlsx"):
+        raise ValidationError(f"--format 只能是 table、json、xlsx：{format}",
+                              f"--format must be table, json or xlsx: {format}")
+    ws = open_workspace(resolve_workspace(workspace, for_reading=True))
+    layers = _load_layers(ws)
+    if "enterprises" not in layers:
+        raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
+                              "the workspace has no enterprises layer; import the list first")
+    demo_day = ws.get_meta("demo_as_of")
+    result = run(layers, year=year, as_of=demo_day if demo_day and year is None else None,
+                 policy=Policy.load(policy))
+    if write:
+        ws.write("permu_parcels", result.permu.parcels)
+        ws.write("zone_indicators", result.zones)
+    if fmt == "json":
+        text = json.dumps(evaluation_json(result, with_geometry=with_geometry),
+                          ensure_ascii=False, indent=1)
+        if out_path:
+            out_path.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text + "\n")
+        return
+    if fmt == "xlsx":
+        target = out_path or Path(f"亩均评价_{result.year}.xlsx")
+        write_evaluation_ledger(result, target)
+        out.print(f"评价结果已写出 / evaluation written: {target}", highlight=False)
+    _print_evaluation(result)
+
+
+def _project_from_options(project: str | None, projects, values: dict) -> dict:
+    """The project to match: a row of the projects layer, or one built from the options and
+    validated like an imported row (Chinese + English errors)."""
+    import pandas as pd
+
+    from gis.validate import validate as check
+
+    if project is not None:
+        if projects is None or project not in set(projects["project_id"]):
+            known = "、".join(projects["project_id"].tolist()) if projects is not None else "无"
+            raise ValidationError(f"没有编号为 {project} 的招商项目（现有：{known}）",
+                                  f"no project {project} (known: {known})")
+        return projects[projects["project_id"] == project].iloc[0].to_dict()
+    need = values.pop("need_mu")
+    if need is None or values.get("land_use") is None or values.get("investment_wan") is None:
+        raise ValidationError(
+            "请用 --project 指定项目，或至少给出 --need-mu、--land-use、--investment",
+            "give --project, or at least --need-mu, --land-use and --investment")
+    low, _, high = str(need).partition("-")
+    row = {"project_id": "request", "name": values.pop("name") or "临时需求 request",
+           "industry_code": values.pop("industry_code") or "41",
+           "need_mu_min": low, "need_mu_max": high or low, **values}
+    clean, report = check(pd.DataFrame([{k: v for k, v in row.items() if v is not None}]),
+                          "projects")
+    if report.counts["rejected"]:
+        problems = [i for i in report.issues if i.status == "rejected"]
+        raise ValidationError("；".join(i.zh for i in problems), "; ".join(i.en for i in problems))
+    return clean.iloc[0].to_dict()
+
+
+@app.command()
+@_faced
+def match(
+    project: Annotated[str | None, typer.Option("--project", "-p", help="招商项目编号（projects 图层）/ project id")] = None,
+    need_mu: Annotated[str | None, typer.Option("--need-mu", help="需地（亩），如 30-50 / need in mu")] = None,
+    land_use: Annotated[str | None, typer.Option("--land-use", help="用地用海分类，如 100102 / land-use code")] = None,
+    investment: Annotated[float | None, typer.Option("--investment", help="总投资（万元）/ investment (10k yuan)")] = None,
+    industry: Annotated[str | None, typer.Option("--industry", help="行业代码 GB/T 4754-2017")] = None,
+    tax: Annotated[float | None, typer.Option("--tax", help="预期年税收（万元）")] = None,
+    output: Annotated[float | None, typer.Option("--output", help="预期年产值（万元）")] = None,
+    power_kva: Annotated[float | None, typer.Option("--power-kva", help="用电负荷 kVA")] = None,
+    needs_rail: Annotated[bool, typer.Option("--needs-rail", help="需要铁路专用线")] = False,
+    max_km_highway: Annotated[float | None, typer.Option("--max-km-highway", help="距高速出口上限（公里）")] = None,
+    zones: Annotated[str | None, typer.Option("--zones", help="意向园区编号，逗号分隔")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="项目名称")] = None,
+    workspace: WorkspaceOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="日期 YYYY-MM-DD")] = None,
+    policy: PolicyOpt = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50, help="候选地块数")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table|json|geojson")] = "table",
+) -> None:
+    """地等项目：为招商项目匹配候选地块 / Match a project to candidate sites."""
+    import json
+
+    from gis.matching import match as run
+    from gis.policy import Policy
+    from gis.workspace import open_workspace
+
+    fmt = format.lower()
+    if fmt not in ("table", "json", "geojson"):
+        raise ValidationError(f"--format 只能是 table、json、geojson：{format}",
+                              f"--format must be table, json or geojson: {format}")
+    ws = open_workspace(resolve_workspace(workspace, for_reading=True))
+    day = _as_of(ws, as_of)
+    layers = _load_layers(ws, (*ANALYSIS_LAYERS, "constraints", "infrastructure", "projects"))
+    request = _project_from_options(project, layers.get("projects"), {
+        "need_mu": need_mu, "land_use": land_use, "investment_wan": investment,
+        "industry_code": industry, "expected_tax_wan": tax, "expected_output_wan": output,
+        "power_kva": power_kva, "needs_rail": "是" if needs_rail else None,
+        "max_km_to_highway_exit": max_km_highway, "zones": zones, "name": name})
+    answer = run(request, layers, as_of=day, policy=Policy.load(policy), top_k=top_k)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(answer, ensure_ascii=False, indent=1, default=str) + "\n")
+        return
+    if fmt == "geojson":
+        features = [{"type": "Feature", "geometry": site.get("geometry"),
+                     "properties": {k: v for k, v in site.items() if k != "geometry"}}
+                    for site in answer["sites"]]
+        sys.stdout.write(json.dumps({"type": "FeatureCollection", "features": features},
+                                    ensure_ascii=False, default=str) + "\n")
+        return
+    table = Table(title=f"地等项目 {answer['project'].get('name', '')} — {answer['as_of']}")
+    for col in ("名次 rank", "地块 site", "来源 sources", "面积（亩）", "净面积（亩）", "得分 score",
+                "说明 explanation"):
+        table.add_column(col)
+    for site in answer["sites"]:
+        table.add_row(str(site["rank"]), "+".join(site["parcel_ids"]), "、".join(site["sources"]),
+                      f"{site['area_mu']:,.2f}", f"{site['net_area_mu']:,.2f}",
+                      f"{site['score']:.1f}", site["explanation"])
+    out.print(table)
+    if not answer["sites"]:
+        out.print("没有满足全部硬性条件的地块 / no site passes every hard rule; nearest misses:")
+    for miss in answer["excluded"][:10]:
+        out.print(f"  {miss['parcel_id']}: {miss['rule']} — {miss['detail']}", highlight=False)
+
+
+def _print_evaluation(result) -> None:
+    from layers import results
+
+    s = result.summary
+    names = results["permu"].field("group").values or {}
+    table = Table(title=f"亩均效益评价 per-mu evaluation — {result.year}")
+    for col in ("组别 group", "A", "B", "C", "D", "基准亩均税收 benchmark tax/亩"):
+        table.add_column(col)
+    for group, counts in s["classes"].items():
+        bench = s["benchmarks"].get(group, {}).get("tax_per_mu") if isinstance(
+            s["benchmarks"], dict) else None
+        table.add_row(names.get(group, group), *[str(counts.get(c, 0)) for c in "ABCD"],
+                      f"{bench:,.2f}" if isinstance(bench, (int, float)) else "—")
+    out.print(table)
+    zones = Table(title=f"开发区集约利用 zone indicators — {result.as_of.date()}")
+    cols = [("name", "园区 zone", None), ("land_supply_rate", "供应率", "%"),
+            ("built_rate", "建成率", "%"), ("composite_plot_ratio", "综合容积率", "x"),
+            ("industrial_tax_per_ha", "工业地均税收 万元/公顷", "n"),
+            ("years_of_supply_left", "尚可供地年数", "n")]
+    cols = [c for c in cols if c[0] in result.zones]
+    for _, label, _ in cols:
+        zones.add_column(label)
+    for _, row in result.zones.iterrows():
+        cells = []
+        for name, _, kind in cols:
+            v = row[name]
+            cells.append("—" if v is None or (isinstance(v, float) and v != v) else
+                         f"{v:.1%}" if kind == "%" else f"{v:,.2f}" if kind in ("x", "n")
+                         else str(v))
+        zones.add_row(*cells)
+    out.print(zones)
+
+
+def _print_cleanup(result, zone_names) -> None:
+    from layers import results
+
+    def labels(layer: str, field: str, counts: dict) -> str:
+        values = results[layer].field(field).values or {}
+        return "、".join(f"{values.get(k, k)} {v}" for k, v in counts.items())
+
+    s = result.summary
+    i, w, u, low = s["idle"], s["watch"], s["unsupplied"], s["low_efficiency"]
+    five = u["five_year"]
+    table = Table(title=f"三清 the three clean-ups — {result.as_of.date().isoformat()}")
+    for col in ("清单 list", "数量 count", "面积（亩）mu", "说明 notes"):
+        table.add_column(col)
+    actions = labels("idle", "action", {k: v["count"] for k, v in i["by_action"].items()})
+    table.add_row("闲置 idle", str(i["count"]), f"{i['area_mu']:,.2f}",
+                  f"A类 {i['type_A']}、B类 {i['type_B']}；{actions}；闲置费 {i['fee_wan']:,.2f} 万元")
+    table.add_row("预警 watch", str(w["count"]), f"{w['area_mu']:,.2f}",
+                  f"{result.policy.idle.watch_days} 天内将满闲置")
+    table.add_row("批而未供 unsupplied", str(u["batches"]), f"{u['unsupplied_mu']:,.2f}",
+                  f"{labels('unsupplied_batches', 'status', u['by_status'])}；批文失效 {u['lapsed']}；"
+                  f"可供地块 {u['usable_pieces']} 块 {u['usable_mu']:,.2f} 亩")
+    table.add_row("近五年供地率 5-year rate", f"{five['batches']}", f"{five['approved_mu']:,.2f}",
+                  f"{five['rate']:.1%}，底线 {five['floor']:.0%}，"
+                  f"{'达标' if five['meets_floor'] else '未达标'}")
+    table.add_row("低效 low-efficiency", str(low["count"]), f"{low['area_mu']:,.2f}",
+                  labels("low_efficiency", "reasons", low["by_reason"]))
+    out.print(table)
