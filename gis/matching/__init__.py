@@ -1,0 +1,330 @@
+"""Matching a project to land (地等项目, issue 5): candidate sites from the county's stock,
+merged where needed, checked against the hard rules, scored and explained.
+
+:class:`MatchIndex` is built once per (layers, as_of, policy): the pool (:mod:`gis.matching.pool`)
+as arrays, the adjacency pairs of :func:`gis.matching.merge.adjacency` and a CRS84 transformer.
+:func:`match` then costs vectorized filtering over those arrays, one bounded merge search and
+the formatting of a few sites.
+
+Merging: every request also asks :func:`~gis.matching.merge.merge_sites` for sites of 2–4
+adjacent candidates that each pass the non-area rules (land use, red line, rail, highway, power,
+zones); ``merge_sites`` itself uses only candidates too small alone (net area < need_mu_min), so
+a merge happens exactly where no single candidate is large enough. Merged sites are then checked
+against the area rules (net area, too large, 标准地 on their summed area) like single ones.
+
+Output (issue 5)::
+
+    {"project", "as_of", "sites": [{"rank", "site_id", "parcel_ids", "sources", "area_mu",
+     "net_area_mu", "score", "criteria", "checks", "explanation", "explanation_en",
+     "geometry"}], "excluded": [{"parcel_id", "rule", "detail"}]}
+
+``excluded`` lists the nearest near-misses among single candidates — those failing fewest rules
+first, then by how far their net area lies from the need — one row per failed rule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from gis.dates import as_date
+from gis.matching.pool import Pool, build_pool
+from gis.matching.rules import (
+    FAIL,
+    NON_AREA_RULES,
+    NOT_APPLICABLE,
+    RULES,
+    STATUS,
+    Project,
+    detail,
+    evaluate,
+    use_parts,
+)
+from gis.matching.score import CRITERIA, explain, score
+from gis.policy import Policy
+
+__all__ = ["MatchIndex", "Project", "match"]
+
+#: at most this many merged sites are asked of merge_sites per request
+MERGE_LIMIT = 200
+
+
+def _flag_array(series: pd.Series) -> np.ndarray:
+    return series.astype("boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+@dataclass
+class MatchIndex:
+    """Everything a request needs, built once per (layers, as_of, policy)."""
+
+    as_of: pd.Timestamp
+    policy: Policy
+    pool: Pool
+    sites: dict[str, np.ndarray]  # the single candidates as a site table
+    zone_paths: list[tuple[str, ...]]
+    pairs: np.ndarray  # (k, 2) positions of candidates that may merge
+    positions: dict[str, int]
+    to_crs84: Transformer | None
+
+    @classmethod
+    def build(cls, layers: Mapping[str, pd.DataFrame], *, as_of, policy: Policy | None = None
+              ) -> MatchIndex:
+        from gis.matching.merge import adjacency
+
+        policy = policy or Policy.load()
+        day = as_date(as_of)
+        pool = build_pool(layers, day, policy)
+        c = pool.candidates
+        uses = c["planned_use"].to_numpy(dtype=object, na_value=None)
+        parts = [use_parts(u) for u in uses]
+        path_codes, paths = pd.factorize(pd.Series(c["zone_path"].to_numpy(dtype=object),
+                                                   dtype=object))
+        sites = {
+            "area_mu": c["area_mu"].to_numpy(float),
+            "net_area_mu": c["net_area_mu"].to_numpy(float),
+            "red_line_m2": c["red_line_m2"].to_numpy(float),
+            "planned_use": uses,
+            "use_class": np.array([p[0] for p in parts], dtype=object),
+            "use_cat": np.array([p[1] for p in parts], dtype=np.int64),
+            "inv_min": c["investment_min_wan_per_mu"].to_numpy(float),
+            "tax_min": c["tax_min_wan_per_mu"].to_numpy(float),
+            "out_min": c["output_min_wan_per_mu"].to_numpy(float),
+            "energy_max": c["energy_max_tce_per_wan"].to_numpy(float),
+            "ready": _flag_array(c["ready"]),
+            "ra": _flag_array(c["regional_assessment"]),
+            "source_rank": c["source"].map(policy.matching.source_rank).astype("float64")
+            .to_numpy(dtype=float, na_value=np.nan),
+            "path_code": np.asarray(path_codes, dtype=np.intp),
+            "zone_id": c["zone_id"].to_numpy(dtype=object, na_value=None),
+            "sub_km": pool.substation_km,
+        }
+        for kind in ("water", "sewage", "gas", "highway_exit", "rail"):
+            sites[f"{kind}_km"] = c[f"{kind}_km"].to_numpy(float)
+        roads = layers.get("infrastructure")
+        pairs = adjacency(c[["candidate_id", "area_mu", "source", "geometry"]], roads,
+                          gap_m=policy.matching.gap_m,
+                          barrier_classes=tuple(policy.matching.barrier_classes))
+        to84 = Transformer.from_crs(c.crs, "OGC:CRS84", always_xy=True) \
+            if c.crs is not None else None
+        return cls(as_of=day, policy=policy, pool=pool, sites=sites,
+                   zone_paths=[tuple(p) for p in paths], pairs=pairs,
+                   positions={k: i for i, k in enumerate(c["candidate_id"].astype("str"))},
+                   to_crs84=to84)
+
+    @property
+    def candidates(self) -> gpd.GeoDataFrame:
+        return self.pool.candidates
+
+
+def _take(sites: Mapping[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[idx] for k, v in sites.items()}
+
+
+def _merged_table(index: MatchIndex, merged: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    """A site table for merged sites: sums of areas, the strictest 标准地 limits, the nearest
+    facilities, flags true only when true for every part, the worst source."""
+    s = index.sites
+    k = len(merged)
+    width = int(merged["parts"].max())
+    pos = np.full((k, width), -1, dtype=np.intp)
+    for r, ids in enumerate(merged["candidate_ids"]):
+        pos[r, :len(ids)] = [index.positions[i] for i in ids]
+    valid = pos >= 0
+    p = np.where(valid, pos, pos[:, :1])  # pad with the first part: neutral for max/min/all
+
+    def total(key):
+        return np.where(valid, s[key][p], 0.0).sum(axis=1)
+
+    def flag(key):
+        vals = s[key][p]
+        return np.where((vals == 0).any(axis=1), 0.0,
+                        np.where(np.isnan(vals).any(axis=1), np.nan, 1.0))
+
+    def all_nan_safe(fn, key):
+        vals = s[key][p]
+        nan_all = np.isnan(vals).all(axis=1)
+        filled = np.where(np.isnan(vals), -np.inf if fn is np.max else np.inf, vals)
+        return np.where(nan_all, np.nan, fn(filled, axis=1))
+
+    out = {
+        "area_mu": total("area_mu"), "net_area_mu": total("net_area_mu"),
+        "red_line_m2": total("red_line_m2"),
+        "planned_use": s["planned_use"][pos[:, 0]], "use_class": s["use_class"][pos[:, 0]],
+        "use_cat": s["use_cat"][p].min(axis=1),
+        "inv_min": all_nan_safe(np.max, "inv_min"), "tax_min": all_nan_safe(np.max, "tax_min"),
+        "out_min": all_nan_safe(np.max, "out_min"),
+        "energy_max": all_nan_safe(np.min, "energy_max"),
+        "ready": flag("ready"), "ra": flag("ra"),
+        "source_rank": s["source_rank"][p].max(axis=1),
+        "path_code": s["path_code"][pos[:, 0]], "zone_id": s["zone_id"][pos[:, 0]],
+        "sub_km": s["sub_km"][p].min(axis=1),
+    }
+    for kind in ("water", "sewage", "gas", "highway_exit", "rail"):
+        out[f"{kind}_km"] = s[f"{kind}_km"][p].min(axis=1)
+    return out
+
+
+def _geojson(index: MatchIndex, geoms: np.ndarray) -> list[dict]:
+    if index.to_crs84 is not None:
+        tr = index.to_crs84
+
+        def fn(xy):
+            x, y = tr.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([x, y])
+
+        geoms = shapely.transform(geoms, fn)
+    return [json.loads(shapely.to_geojson(g)) for g in geoms]
+
+
+def _r(x, nd=2):
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, nd) if np.isfinite(x) else None
+
+
+def _flag_value(x: float) -> bool | None:
+    return None if np.isnan(x) else bool(x)
+
+
+def match(project: Mapping | pd.Series, layers: Mapping[str, pd.DataFrame] | None = None, *,
+          as_of=None, policy: Policy | None = None, top_k: int | None = None,
+          index: MatchIndex | None = None) -> dict:
+    """The ranked sites for ``project`` and the nearest near-misses (see the module doc).
+
+    Give a prebuilt ``index`` to answer many requests; otherwise ``layers`` and ``as_of`` build
+    one for this request (``policy`` defaults to the built-in one).
+    """
+    if index is None:
+        if layers is None or as_of is None:
+            raise ValueError("match() needs index=…, or layers and as_of")
+        index = MatchIndex.build(layers, as_of=as_of, policy=policy)
+    policy = index.policy
+    m = policy.matching
+    prj = Project.of(project)
+    top_k = m.top_k if top_k is None else int(top_k)
+    s = index.sites
+    levels = index.pool.spare_levels
+    status = evaluate(s, prj, policy, levels=levels, zone_paths=index.zone_paths)
+    fails = np.stack([status[r] == FAIL for r in RULES])
+    n_fail = fails.sum(axis=0)
+    single_ok = np.flatnonzero(n_fail == 0)
+
+    # merged sites: parts pass the non-area rules, and are small enough to matter
+    non_area_ok = ~np.stack([status[r] == FAIL for r in NON_AREA_RULES]).any(axis=0)
+    merge_pos = np.flatnonzero(non_area_ok & (s["net_area_mu"] < prj.need_mu_min))
+    merged = None
+    if len(merge_pos) >= 2 and len(index.pairs) and m.max_parts >= 2:
+        from gis.matching.merge import merge_sites
+
+        local = np.full(len(s["area_mu"]), -1, dtype=np.intp)
+        local[merge_pos] = np.arange(len(merge_pos))
+        sub_pairs = local[index.pairs]
+        sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)]
+        if len(sub_pairs):
+            cands = index.candidates.iloc[merge_pos][["candidate_id", "source", "geometry"]]
+            cands = cands.assign(area_mu=s["net_area_mu"][merge_pos]).reset_index(drop=True)
+            merged = merge_sites(cands, sub_pairs, need_min_mu=prj.need_mu_min,
+                                 need_max_mu=prj.need_mu_max, max_parts=m.max_parts,
+                                 min_compactness=m.min_compactness, limit=MERGE_LIMIT)
+            if len(merged) == 0:
+                merged = None
+    m_status = None
+    missed_merged = None
+    if merged is not None:
+        mt = _merged_table(index, merged)
+        m_status = evaluate(mt, prj, policy, levels=levels, zone_paths=index.zone_paths)
+        m_fails = np.stack([m_status[r] == FAIL for r in RULES])
+        m_ok = ~m_fails.any(axis=0)
+        bad = np.flatnonzero(~m_ok)  # merged sites failing an area rule: near-misses too
+        missed_merged = (merged["site_id"].astype("str").to_numpy(dtype=object)[bad],
+                         _take(mt, bad), m_fails[:, bad])
+        merged = merged[m_ok].reset_index(drop=True)
+        mt = _take(mt, np.flatnonzero(m_ok))
+        m_status = {r: v[m_ok] for r, v in m_status.items()}
+        if len(merged) == 0:
+            merged = None
+
+    # one table of every feasible site: singles first, then merged
+    table = _take(s, single_ok)
+    st = {r: v[single_ok] for r, v in status.items()}
+    ids = index.candidates["candidate_id"].to_numpy(dtype=object)[single_ok]
+    site_ids = list(ids)
+    parcel_ids = [[i] for i in ids]
+    sources = [[x] for x in index.candidates["source"].to_numpy(dtype=object)[single_ok]]
+    geoms = np.asarray(index.candidates.geometry.values, dtype=object)[single_ok]
+    n_parts = np.ones(len(single_ok), dtype=np.int64)
+    if merged is not None:
+        table = {k: np.concatenate([table[k], mt[k]]) for k in table}
+        st = {r: np.concatenate([st[r], m_status[r]]) for r in st}
+        site_ids += list(merged["site_id"].astype("str"))
+        parcel_ids += [list(t) for t in merged["candidate_ids"]]
+        sources += [list(t) for t in merged["sources"]]
+        geoms = np.concatenate([geoms, np.asarray(merged.geometry.values, dtype=object)])
+        n_parts = np.concatenate([n_parts, merged["parts"].to_numpy(np.int64)])
+
+    sites_out: list[dict] = []
+    if len(site_ids):
+        sc = score(table, prj, policy, levels)
+        total = np.round(sc["total"], 1)
+        gap = np.abs(table["net_area_mu"] - prj.need_mu_max)
+        order = np.lexsort((np.array(site_ids, dtype=object).astype(str), gap, n_parts,
+                            -total))[:max(top_k, 0)]
+        shapes = _geojson(index, geoms[order])
+        w = sc["weights"]
+        for rank, (k, shape) in enumerate(zip(order, shapes, strict=True), start=1):
+            values = {
+                "area_fit": _r(table["net_area_mu"][k]),
+                "readiness": {"ready": _flag_value(table["ready"][k]),
+                              "regional_assessment": _flag_value(table["ra"][k]),
+                              "sources": sorted(set(sources[k]))},
+                "infrastructure": {key: _r(v[k]) for key, v in
+                                   sc["values"]["infrastructure"].items()},
+                "access": _r(table["highway_exit_km"][k]),
+                "standard_land_headroom": _r(sc["values"]["standard_land_headroom"][k], 3),
+            }
+            criteria = {c: {"value": values[c], "score": round(float(sc["scores"][c][k]), 3),
+                            "weight": w[c]} for c in CRITERIA}
+            zh, en = explain(site_ids[k], float(total[k]), criteria)
+            sites_out.append({
+                "rank": rank, "site_id": site_ids[k], "parcel_ids": parcel_ids[k],
+                "sources": sources[k], "area_mu": _r(table["area_mu"][k]),
+                "net_area_mu": _r(table["net_area_mu"][k]), "score": float(total[k]),
+                "criteria": criteria,
+                "checks": {r: STATUS[int(st[r][k])] for r in RULES
+                           if int(st[r][k]) != NOT_APPLICABLE},
+                "explanation": zh, "explanation_en": en, "geometry": shape,
+            })
+
+    # near-misses (single candidates and merged sites): fewest failed rules first, then net
+    # area closest to the need
+    excluded: list[dict] = []
+    miss_ids = [index.candidates["candidate_id"].to_numpy(dtype=object)[n_fail > 0]]
+    miss_tables = [_take(s, np.flatnonzero(n_fail > 0))]
+    miss_fails = [fails[:, n_fail > 0]]
+    if missed_merged is not None:
+        miss_ids.append(missed_merged[0])
+        miss_tables.append(missed_merged[1])
+        miss_fails.append(missed_merged[2])
+    mids = np.concatenate(miss_ids).astype(str)
+    if len(mids) and m.near_misses > 0:
+        mtab = {k: np.concatenate([t[k] for t in miss_tables]) for k in miss_tables[0]}
+        mfail = np.concatenate(miss_fails, axis=1)
+        net = mtab["net_area_mu"]
+        distance = np.maximum.reduce([prj.need_mu_min - net, net - prj.need_mu_max,
+                                      np.zeros(len(net))])
+        pick = np.lexsort((mids, distance, mfail.sum(axis=0)))[:m.near_misses]
+        for k in pick:
+            for r_i, rule in enumerate(RULES):
+                if mfail[r_i, k]:
+                    excluded.append({"parcel_id": str(mids[k]), "rule": rule,
+                                     "detail": detail(rule, mtab, k, prj, policy, levels)})
+    return {"project": prj.to_json(), "as_of": index.as_of.date().isoformat(),
+            "sites": sites_out, "excluded": excluded}
