@@ -46,14 +46,19 @@ NON_AREA_RULES = tuple(r for r in RULES if r not in AREA_RULES)
 _ZONE_SPLIT = re.compile(r"[,，;；、\s]+")
 
 
-def _num(value) -> float | None:
+def _missing(value) -> bool:
+    """None, NaN, NA or NaT (a list or other non-scalar is not missing)."""
     if value is None:
-        return None
+        return True
     try:
-        if pd.isna(value):
-            return None
+        return bool(pd.isna(value))
     except (TypeError, ValueError):
-        pass
+        return False
+
+
+def _num(value) -> float | None:
+    if _missing(value):
+        return None
     try:
         out = float(value)
     except (TypeError, ValueError):
@@ -63,13 +68,8 @@ def _num(value) -> float | None:
 
 
 def _text(value) -> str | None:
-    if value is None:
+    if _missing(value):
         return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
     text = str(value).strip()
     return text or None
 
