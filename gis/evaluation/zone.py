@@ -111,9 +111,9 @@ from gis.errors import ValidationError
 from gis.frames import numeric_column, same_crs, unique_map
 from gis.metrics import building_measures
 from gis.policy import Policy
-from gis.schema import PANDAS_DTYPES, conform, empty_frame
+from gis.schema import conform, empty_frame
 from gis.units import M2_PER_HA, assert_area_crs
-from layers import catalogue, results
+from layers import results
 
 __all__ = ["COUNTY_ID", "COUNTY_NAME", "NATIONAL", "zone_indicators"]
 
@@ -287,8 +287,7 @@ def zone_indicators(
     recent = (_dates(known, "supplied_on") > start).to_numpy(dtype=bool)
     supplied_window = units.sum_areas(np.asarray(known.geometry.values)[recent])
 
-    ledger = idle_ledger(_with_fields(supplies, catalogue["supplies"]), day, policy) \
-        if idle is None else same_crs(idle, crs)
+    ledger = idle_ledger(supplies, day, policy) if idle is None else same_crs(idle, crs)
     action = _text(ledger, "action")
     idle_now = (action != "watch").fillna(True).to_numpy(dtype=bool)
     take_back = (action == "take_back").fillna(False).to_numpy(dtype=bool)
@@ -394,19 +393,6 @@ class _Units:
         item, row = self.members(shapely.point_on_surface(geoms))
         areas = np.nan_to_num(shapely.area(geoms), nan=0.0)
         return np.bincount(row, areas[item], minlength=self.n)
-
-
-def _with_fields(frame: pd.DataFrame, layer) -> pd.DataFrame:
-    """``frame`` with every optional field of ``layer`` it lacks added blank, in its dtype
-    (gis.cleanup.idle cannot yet build a blank float column itself)."""
-    missing = [f for f in layer.fields if f.name not in frame]
-    if not missing:
-        return frame
-    out = frame.copy()
-    for f in missing:
-        out[f.name] = pd.Series(np.nan if f.dtype == "float" else pd.NA, index=out.index,
-                                dtype=PANDAS_DTYPES[f.dtype])
-    return out
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
