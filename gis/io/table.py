@@ -51,7 +51,7 @@ import shapely
 
 from gis.crs import EASTING_RANGE, LAT_RANGE, LON_RANGE, NORTHING_RANGE, zone_from_easting
 from gis.errors import FormatError
-from gis.io import check_file
+from gis.io import check_file, detect_text
 from gis.io.headers import header_key
 from gis.report import ROW, Issue
 
@@ -495,30 +495,25 @@ def _decode(data: bytes, encoding: str | None, where: str) -> tuple[str, Issue]:
         return text.lstrip("\ufeff"), note(
             encoding.upper(), f"按指定的编码 {encoding} 读取", f"read as {encoding}, as given"
         )
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="strict"), note(
-            "UTF-8-SIG", "编码为 UTF-8（带 BOM）", "encoding is UTF-8 (with BOM)"
-        )
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), note(
-            "UTF-16", "编码为 UTF-16（带 BOM）", "encoding is UTF-16 (with BOM)"
-        )
     try:
-        return data.decode("utf-8"), note("UTF-8", "编码检测为 UTF-8", "encoding detected as UTF-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), note(
-            "GB18030",
-            "编码检测为 GBK（不是有效的 UTF-8，按 GB18030 读取）",
-            "encoding detected as GBK (not valid UTF-8; read as GB18030)",
-        )
+        text, codec = detect_text(data)
     except UnicodeDecodeError as e:
         raise FormatError(
             f"{where}：无法识别文件编码（既不是 UTF-8 也不是 GBK，第 {e.start} 字节），请指定 encoding",
             f"{where}: cannot tell the encoding (neither UTF-8 nor GBK, byte {e.start}); "
             "give it with encoding=",
         ) from None
+    zh, en = _DETECTED[codec]
+    return text, note(codec.upper(), zh, en)
+
+
+_DETECTED = {
+    "utf-8-sig": ("编码为 UTF-8（带 BOM）", "encoding is UTF-8 (with BOM)"),
+    "utf-16": ("编码为 UTF-16（带 BOM）", "encoding is UTF-16 (with BOM)"),
+    "utf-8": ("编码检测为 UTF-8", "encoding detected as UTF-8"),
+    "gb18030": ("编码检测为 GBK（不是有效的 UTF-8，按 GB18030 读取）",
+                "encoding detected as GBK (not valid UTF-8; read as GB18030)"),
+}
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -8,7 +8,6 @@ table (:class:`_Points`).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import itertools
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import FormatError
+from gis.io import detect_text
 from gis.report import Issue
 
 _OPENING = ("[", "【", "［", "〔")
@@ -53,29 +53,26 @@ def _load(source: str | Path | bytes) -> tuple[str, str]:
     return _decode(path.read_bytes())
 
 
+_LABELS = {"utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16 (BOM)", "utf-8": "UTF-8",
+           "gb18030": "GBK/GB18030"}
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     """BOM → that encoding; else strict UTF-8; else GB18030 (a superset of GBK and GB2312)."""
     try:
-        if data.startswith(codecs.BOM_UTF8):
-            return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "UTF-8 (BOM)"
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16"), "UTF-16 (BOM)"
+        text, codec = detect_text(data)
     except UnicodeDecodeError as exc:
-        raise FormatError(
-            f"文件以 BOM 标明编码，但内容无法按该编码解码（第 {exc.start} 字节）",
-            f"the file's BOM names an encoding its content does not decode in (byte {exc.start})",
-        ) from None
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "GBK/GB18030"
-    except UnicodeDecodeError as exc:
+        if exc.encoding != "gb18030":  # a BOM named an encoding the content does not decode in
+            raise FormatError(
+                f"文件以 BOM 标明编码，但内容无法按该编码解码（第 {exc.start} 字节）",
+                f"the file's BOM names an encoding its content does not decode in "
+                f"(byte {exc.start})",
+            ) from None
         raise FormatError(
             f"文件既不是 UTF-8 也不是 GBK/GB18030 编码（第 {exc.start} 字节无法解码）",
             f"the file is neither UTF-8 nor GBK/GB18030 (byte {exc.start} does not decode)",
         ) from None
+    return text, _LABELS[codec]
 
 
 @dataclass

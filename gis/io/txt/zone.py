@@ -53,6 +53,18 @@ def _zone_of(text: str, width: int | None) -> tuple[int | None, str | None]:
     return zone, f"{value}"
 
 
+
+def _width_conflict(width: int, zone: int, taken: int, width_text: str) -> Issue:
+    """The note for a 几度分带 header contradicting the zone number."""
+    return _note(
+        "txt.width_conflict",
+        f"几度分带={width} 与带号 {zone} 不符，按 {taken}°带处理",
+        f"zone width {width} disagrees with zone {zone}; taken as {taken}-degree",
+        field="几度分带",
+        value=width_text,
+    )
+
+
 def _decide_crs(
     attributes: dict[str, str], prefix: int | None, crs: CRS | int | str | None
 ) -> tuple[CRS, list[Issue]]:
@@ -142,29 +154,13 @@ def _decide_crs(
                 )
             )
         if width is not None and width != pwidth:
-            issues.append(
-                _note(
-                    "txt.width_conflict",
-                    f"几度分带={width} 与带号 {pzone} 不符，按 {pwidth}°带处理",
-                    f"zone width {width} disagrees with zone {pzone}; taken as {pwidth}-degree",
-                    field="几度分带",
-                    value=width_text,
-                )
-            )
+            issues.append(_width_conflict(width, pzone, pwidth, width_text))
         target = CRS.from_epsg(gk_epsg(pzone, width=pwidth, prefixed=True, datum=datum))
         how_zh, how_en = "", ""
     elif zone is not None:
         zwidth = 3 if 25 <= zone <= 45 else 6 if 13 <= zone <= 23 else (width or 3)
         if width is not None and width != zwidth:
-            issues.append(
-                _note(
-                    "txt.width_conflict",
-                    f"几度分带={width} 与带号 {zone} 不符，按 {zwidth}°带处理",
-                    f"zone width {width} disagrees with zone {zone}; taken as {zwidth}-degree",
-                    field="几度分带",
-                    value=width_text,
-                )
-            )
+            issues.append(_width_conflict(width, zone, zwidth, width_text))
         target = CRS.from_epsg(gk_epsg(zone, width=zwidth, prefixed=False, datum=datum))
         how_zh, how_en = "（Y 坐标不带带号前缀）", " (eastings carry no zone prefix)"
     elif declared is not None:
