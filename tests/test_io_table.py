@@ -315,3 +315,13 @@ def test_unsupported_and_empty(tmp_path):
     empty.write_text("\n\n", encoding="utf-8")
     with pytest.raises(FormatError, match="empty"):
         read_table(empty)
+
+
+def test_csv_whose_bom_lies_is_a_clear_error(tmp_path):
+    from gis.errors import FormatError
+
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "宗地编号\n".encode("gbk"))  # UTF-8 BOM, GBK body
+    with pytest.raises(FormatError) as exc:
+        read_table(path)
+    assert "bad.csv" in exc.value.zh and "encoding" in exc.value.en

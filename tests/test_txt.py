@@ -680,3 +680,18 @@ def test_write_read_round_trip(gdf):
     # declared areas: 公顷 with 4 decimals → within 0.5 m² of the geometry
     assert back["declared_area_m2"].to_numpy() == pytest.approx(gdf.area.to_numpy(), abs=0.5 + 1e-6)
     assert {i.value for i in issues if i.code == "txt.area_unit"} == {"公顷"}
+
+
+def test_zone_width_header_contradicting_the_zone_is_noted_and_the_zone_wins():
+    # 带号 40 can only be a 3° zone (6° zones are 13–23): 几度分带=6 is a slip
+    text = (
+        "[属性描述]\n坐标系=2000国家大地坐标系\n几度分带=6\n带号=40\n[地块坐标]\n"
+        "5,6.0000,1,示例,面,,,,@\n"
+        "J1,1,3353000.000,40520000.000\nJ2,1,3353000.000,40520300.000\n"
+        "J3,1,3352800.000,40520300.000\nJ4,1,3352800.000,40520000.000\n"
+        "J1,1,3353000.000,40520000.000\n"
+    )
+    gdf, issues = read_txt(text)
+    assert gdf.crs.to_epsg() == 4528
+    note = next(i for i in issues if i.code == "txt.width_conflict")
+    assert "几度分带=6" in note.zh and "3°带" in note.zh and note.value == "6"
