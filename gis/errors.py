@@ -7,10 +7,13 @@ to exit codes (CLI) and HTTP statuses (API) in one table each.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDenied",
+    "AuthenticationError",
     "CRSError",
     "DidengError",
     "FormatError",
     "ImportRejected",
+    "UnknownFeatureError",
     "UnknownLayerError",
     "ValidationError",
     "WorkspaceError",
@@ -43,6 +46,18 @@ class UnknownLayerError(DidengError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return f"{self.zh} / {self.en}"
+
+
+class UnknownFeatureError(UnknownLayerError):
+    """A feature id that is not in its layer."""
+
+
+class AuthenticationError(DidengError, PermissionError):
+    """A credential (API key) that is not known."""
+
+
+class AccessDenied(DidengError, PermissionError):
+    """A request beyond what the caller's role may see or do."""
 
 
 class WorkspaceError(DidengError, OSError):

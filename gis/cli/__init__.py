@@ -166,7 +166,7 @@ PolicyOpt = Annotated[
 
 
 # the verbs register themselves on `app` when imported: data verbs first, as `--help` lists them
-for _verbs in ("data", "analyses"):
+for _verbs in ("data", "analyses", "service"):
     importlib.import_module(f"gis.cli.{_verbs}")
 
 

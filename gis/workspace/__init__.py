@@ -87,6 +87,11 @@ class Workspace(abc.ABC):
         same transaction."""
 
     @abc.abstractmethod
+    def stamps(self) -> dict[str, str]:
+        """Layer name -> a stamp that changes whenever the layer is replaced (for caches and
+        for a running service to notice writes made by others)."""
+
+    @abc.abstractmethod
     def import_log(self) -> pd.DataFrame:
         """The import log, oldest first."""
 

@@ -187,6 +187,12 @@ class GeoPackageWorkspace(Workspace):
         return sorted(n for n in names if n not in _INTERNAL and not n.startswith(STAGING))
 
     @_locked
+    def stamps(self) -> dict[str, str]:
+        with self._connect() as con:
+            rows = con.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall()
+        return {n: str(t) for n, t in rows if n not in _INTERNAL and not n.startswith(STAGING)}
+
+    @_locked
     def info(self, name: str) -> dict[str, object]:
         self._require(name)
         info = pyogrio.read_info(self.path, layer=name)

@@ -1,0 +1,7 @@
+"""Placeholder: being written."""
+
+from fastapi import APIRouter
+
+
+def imports_router() -> APIRouter:
+    return APIRouter()
