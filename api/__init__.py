@@ -76,4 +76,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(features_router(), responses=ERROR_RESPONSES)
     app.include_router(analyses_router(), responses=ERROR_RESPONSES)
     app.include_router(imports_router(), responses=ERROR_RESPONSES)
+    _answer_400_not_422(app)
     return app
+
+
+def _answer_400_not_422(app: FastAPI) -> None:
+    """Invalid requests are answered 400 with an OGC exception body (api.errors); drop the
+    422 FastAPI documents by default so the OpenAPI document says what the service does."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                              routes=app.routes, tags=app.openapi_tags)
+            for path in doc.get("paths", {}).values():
+                for operation in path.values():
+                    responses = operation.get("responses", {})
+                    default = responses.get("422", {})
+                    if "HTTPValidationError" in str(default):
+                        del responses["422"]
+            for name in ("HTTPValidationError", "ValidationError"):
+                doc.get("components", {}).get("schemas", {}).pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

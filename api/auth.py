@@ -74,7 +74,7 @@ class KeyRing:
              demo: bool = False, production: bool = False) -> KeyRing:
         entries: dict[str, Caller] = {}
         for item in keys or []:
-            role, digest, name = (str(item).split(":", 2) + ["", ""])[:3]
+            role, digest, name = [*str(item).split(":", 2), "", ""][:3]
             cls._add(entries, role, digest, name or role, "DIDENG_API_KEYS")
         if keys_file is not None:
             try:

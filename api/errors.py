@@ -117,7 +117,7 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _bug(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "ServerError", "服务内部错误，已记录日志",
                           "internal server error; it has been logged")
 

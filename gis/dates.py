@@ -7,6 +7,8 @@ Timestamp('2026-09-30 00:00:00')
 Timestamp('2025-02-28 00:00:00')
 >>> years_offset(1.5, "idle.grace_years")
 <DateOffset: months=18>
+>>> default_as_of(None, reference="2026-09-30")  # the demo county's reference day
+Timestamp('2026-09-30 00:00:00')
 """
 
 from __future__ import annotations
@@ -18,7 +20,12 @@ import pandas as pd
 
 from gis.errors import ValidationError
 
-__all__ = ["as_date", "known_on", "years_between", "years_offset"]
+__all__ = ["EARLIEST", "LATEST", "as_date", "default_as_of", "known_on", "years_between",
+           "years_offset"]
+
+#: the days an analysis may be run at: earlier or later ones are typing mistakes (and
+#: calendar arithmetic on year 1 fails)
+EARLIEST, LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
 
 
 def as_date(value: date | str | pd.Timestamp | np.datetime64) -> pd.Timestamp:
@@ -50,6 +57,62 @@ def as_date(value: date | str | pd.Timestamp | np.datetime64) -> pd.Timestamp:
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
     return ts.normalize()
+
+
+def default_as_of(value: date | str | None = None, *, reference: str | None = None,
+                  today: date | None = None, name: str = "as_of") -> pd.Timestamp:
+    """The day an analysis is run at: ``value`` when given, else the workspace's reference day,
+    else today. The rule of every face (the CLI's ``--as-of``, the service's ``as_of``).
+
+    Parameters
+    ----------
+    value
+        The day asked for: a ``date`` or a string ``pd.Timestamp`` reads (``YYYY-MM-DD``). None
+        or a blank string means "not given".
+    reference
+        The workspace's reference day, if it has one (the demo county stores ``demo_as_of`` in
+        its metadata: its data are made to be read on that day).
+    today
+        What "today" is (default: the clock's), for tests.
+    name
+        The option's name as the caller knows it (``"--as-of"``, ``"as_of"``), for messages.
+
+    Returns
+    -------
+    Timestamp
+        Midnight of the day, without a time zone.
+
+    Raises
+    ------
+    ValidationError
+        ``value`` is not a date, or lies outside :data:`EARLIEST` … :data:`LATEST`.
+
+    Examples
+    --------
+    >>> default_as_of("2026-09-30", reference="2025-01-01")
+    Timestamp('2026-09-30 00:00:00')
+    >>> default_as_of("", today=date(2026, 1, 2))
+    Timestamp('2026-01-02 00:00:00')
+    >>> default_as_of("2026-02-30")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gis.errors.ValidationError: as_of 不是有效日期：2026-02-30（应为 YYYY-MM-DD） / ...
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if reference:
+            return as_date(reference)
+        return as_date(today if today is not None else date.today())
+    try:
+        day = as_date(value if isinstance(value, date) else pd.Timestamp(str(value).strip()))
+    except (ValueError, TypeError, OverflowError):
+        raise ValidationError(f"{name} 不是有效日期：{value}（应为 YYYY-MM-DD）",
+                              f"{name} is not a valid date: {value} (YYYY-MM-DD)") from None
+    if not EARLIEST <= day <= LATEST:
+        first, last = EARLIEST.date().isoformat(), LATEST.date().isoformat()
+        raise ValidationError(f"{name} 超出可计算的日期范围 {first} 至 {last}：{value}",
+                              f"{name} lies outside the days analyses run at, {first} to "
+                              f"{last}: {value}")
+    return day
 
 
 def years_offset(n: float, name: str) -> pd.DateOffset:

@@ -195,11 +195,14 @@ def import_file(
     encoding: str | None = None,
     defaults: Mapping[str, object] | None = None,
     progress: Progress | None = None,
+    source_name: str | None = None,
 ) -> ImportResult:
     """Import ``path`` as ``layer`` (replacing it) into ``workspace``.
 
     A workspace path that does not exist is created in the CGCS2000 Gauss-Krüger zone of the
-    data. Rows rejected → nothing is written unless ``allow_rejects``.
+    data. Rows rejected → nothing is written unless ``allow_rejects``. ``source_name`` is how
+    the import log names the source (default: the file's name), e.g. the original name of an
+    upload saved under a name of the service's choosing.
     """
     step = progress or (lambda _msg: None)
     lay = catalogue.resolve_layer(layer)
@@ -242,9 +245,9 @@ def import_file(
                     f"created workspace {ws.location} in EPSG:{target.to_epsg()} ({target.name})")
     step("写入 writing")
     entry = ImportLogEntry(
-        layer=lay.name, source=path.name, sha256=_sha256(path), rows_read=counts["read"],
-        rows_repaired=counts["repaired"], rows_rejected=counts["rejected"],
-        rows_written=len(clean),
+        layer=lay.name, source=source_name or path.name, sha256=_sha256(path),
+        rows_read=counts["read"], rows_repaired=counts["repaired"],
+        rows_rejected=counts["rejected"], rows_written=len(clean),
     )
     ws.write(lay.name, clean, log=entry)
     return ImportResult(report, True, len(clean), ws.location)

@@ -282,9 +282,11 @@ def validate(
             a, b = df[early], df[late]
             bad = a.notna() & b.notna() & (a > b)
             fa, fb = layer.field(early), layer.field(late)
+            dated = fa.dtype == "date"
             reject(bad, "row.order",
-                   lambda v, x=fa, y=fb: f"{_label(x)} 晚于 {_label(y)}",
-                   lambda v, x=fa, y=fb: f"{x.name} is after {y.name}", f"{early},{late}")
+                   lambda v, x=fa, y=fb, d=dated: f"{_label(x)} {'晚于' if d else '大于'} {_label(y)}",
+                   lambda v, x=fa, y=fb, d=dated:
+                   f"{x.name} is {'after' if d else 'greater than'} {y.name}", f"{early},{late}")
     for group in layer.one_of:
         present_any = pd.Series(False, index=df.index)
         for name in group:

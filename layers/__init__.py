@@ -27,8 +27,10 @@ from typing import Any
 from gis.errors import UnknownLayerError
 
 __all__ = [
+    "ANALYSIS_LAYERS",
     "DTYPES",
     "GEOMETRY_KINDS",
+    "MATCH_LAYERS",
     "Catalogue",
     "Field",
     "Layer",
@@ -43,6 +45,12 @@ DTYPES = ("str", "int", "float", "bool", "date")
 GEOMETRY_KINDS = ("polygon", "point", "line", "point_or_line", "any", "none")
 
 #: display labels for units (Chinese first)
+#: the input layers the clean-ups and the evaluation read
+ANALYSIS_LAYERS = ("zones", "parcels", "approvals", "supplies", "buildings", "enterprises",
+                   "tenancies", "zoning")
+#: the input layers a match index is built from (the projects layer is only looked up)
+MATCH_LAYERS = (*ANALYSIS_LAYERS, "constraints", "infrastructure")
+
 UNIT_LABELS: dict[str, str] = {
     "m2": "平方米",
     "mu": "亩",

@@ -29,6 +29,7 @@ from gis.errors import (
     ValidationError,
     WorkspaceError,
 )
+from layers import ANALYSIS_LAYERS, MATCH_LAYERS  # noqa: F401  (the verbs import them here)
 
 app = typer.Typer(
     name="dideng",
@@ -129,33 +130,11 @@ def _parse_defaults(values: list[str] | None) -> dict[str, str]:
     return pairs
 
 
-ANALYSIS_LAYERS = ("zones", "parcels", "approvals", "supplies", "buildings", "enterprises",
-                   "tenancies", "zoning")
 
 
 def _load_layers(ws, names=ANALYSIS_LAYERS) -> dict:
     present = set(ws.layers())
     return {name: ws.read(name) for name in names if name in present}
-
-
-def _as_of(ws, option: str | None):
-    """--as-of, else the demo county's reference day, else today."""
-    from datetime import date
-
-    import pandas as pd
-
-    if option:
-        try:
-            return pd.Timestamp(option).normalize()
-        except (ValueError, TypeError):
-            raise ValidationError(f"--as-of 不是有效日期：{option}（应为 YYYY-MM-DD）",
-                                  f"--as-of is not a valid date: {option} (YYYY-MM-DD)") from None
-    demo_day = ws.get_meta("demo_as_of")
-    if demo_day:
-        err.print(f"示范县按其基准日 {demo_day} 计算（--as-of 可改）/ the demo county is evaluated "
-                  f"at its reference day {demo_day}", highlight=False)
-        return pd.Timestamp(demo_day)
-    return pd.Timestamp(date.today())
 
 
 PolicyOpt = Annotated[

@@ -10,10 +10,9 @@ import typer
 from rich.table import Table
 
 from gis.cli import (
-    ANALYSIS_LAYERS,
+    MATCH_LAYERS,
     PolicyOpt,
     WorkspaceOpt,
-    _as_of,
     _faced,
     _load_layers,
     app,
@@ -22,6 +21,17 @@ from gis.cli import (
     resolve_workspace,
 )
 from gis.errors import ValidationError
+
+
+def _day(ws, option: str | None):
+    """--as-of, else the workspace's reference day (the demo county's), else today."""
+    from gis.dates import default_as_of
+
+    reference = ws.get_meta("demo_as_of")
+    if reference and not (option and option.strip()):
+        err.print(f"示范县按其基准日 {reference} 计算（--as-of 可改）/ the demo county is evaluated "
+                  f"at its reference day {reference}", highlight=False)
+    return default_as_of(option, reference=reference, name="--as-of")
 
 
 @app.command()
@@ -48,7 +58,7 @@ def cleanup(
         raise ValidationError(f"--format 只能是 table、json、xlsx、gpkg：{format}",
                               f"--format must be table, json, xlsx or gpkg: {format}")
     ws = open_workspace(resolve_workspace(workspace, for_reading=True))
-    day = _as_of(ws, as_of)
+    day = _day(ws, as_of)
     rules = Policy.load(policy)
     layers = _load_layers(ws)
     result = run(layers, day, rules)
@@ -133,31 +143,17 @@ def evaluate(
 def _project_from_options(project: str | None, projects, values: dict) -> dict:
     """The project to match: a row of the projects layer, or one built from the options and
     validated like an imported row (Chinese + English errors)."""
-    import pandas as pd
-
-    from gis.validate import validate as check
+    from gis.matching import project_from_request
 
     if project is not None:
-        if projects is None or project not in set(projects["project_id"]):
-            known = "、".join(projects["project_id"].tolist()) if projects is not None else "无"
-            raise ValidationError(f"没有编号为 {project} 的招商项目（现有：{known}）",
-                                  f"no project {project} (known: {known})")
-        return projects[projects["project_id"] == project].iloc[0].to_dict()
+        return project_from_request(project_id=project, projects=projects)
     need = values.pop("need_mu")
     if need is None or values.get("land_use") is None or values.get("investment_wan") is None:
         raise ValidationError(
             "请用 --project 指定项目，或至少给出 --need-mu、--land-use、--investment",
             "give --project, or at least --need-mu, --land-use and --investment")
     low, _, high = str(need).partition("-")
-    row = {"project_id": "request", "name": values.pop("name") or "临时需求 request",
-           "industry_code": values.pop("industry_code") or "41",
-           "need_mu_min": low, "need_mu_max": high or low, **values}
-    clean, report = check(pd.DataFrame([{k: v for k, v in row.items() if v is not None}]),
-                          "projects")
-    if report.counts["rejected"]:
-        problems = [i for i in report.issues if i.status == "rejected"]
-        raise ValidationError("；".join(i.zh for i in problems), "; ".join(i.en for i in problems))
-    return clean.iloc[0].to_dict()
+    return project_from_request({"need_mu_min": low, "need_mu_max": high or low, **values})
 
 
 @app.command()
@@ -193,8 +189,8 @@ def match(
         raise ValidationError(f"--format 只能是 table、json、geojson：{format}",
                               f"--format must be table, json or geojson: {format}")
     ws = open_workspace(resolve_workspace(workspace, for_reading=True))
-    day = _as_of(ws, as_of)
-    layers = _load_layers(ws, (*ANALYSIS_LAYERS, "constraints", "infrastructure", "projects"))
+    day = _day(ws, as_of)
+    layers = _load_layers(ws, (*MATCH_LAYERS, "projects"))
     request = _project_from_options(project, layers.get("projects"), {
         "need_mu": need_mu, "land_use": land_use, "investment_wan": investment,
         "industry_code": industry, "expected_tax_wan": tax, "expected_output_wan": output,

@@ -21,10 +21,9 @@ RESULT_LAYERS = ("idle", "unsupplied_batches", "unsupplied_pieces", "low_efficie
 def ensure_results(ws) -> list[str]:
     """Compute and write the analysis result layers a workspace lacks (at its reference day),
     so that QGIS sees them; returns the layers written."""
-    import pandas as pd
-
     from gis.cleanup import cleanup
     from gis.cli import ANALYSIS_LAYERS, _load_layers
+    from gis.dates import default_as_of
     from gis.evaluation import evaluate
     from gis.policy import Policy
 
@@ -32,8 +31,7 @@ def ensure_results(ws) -> list[str]:
     missing = [n for n in RESULT_LAYERS if n not in present]
     if not missing or not {"parcels", "supplies"} <= present:
         return []
-    day = ws.get_meta("demo_as_of")
-    as_of = pd.Timestamp(day) if day else pd.Timestamp.today().normalize()
+    as_of = default_as_of(None, reference=ws.get_meta("demo_as_of"))
     layers = _load_layers(ws, ANALYSIS_LAYERS)
     policy = Policy.load()
     written = []

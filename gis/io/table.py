@@ -38,6 +38,7 @@ import math
 import re
 import unicodedata
 import warnings
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -437,8 +438,13 @@ def _read_excel(
             # supported": openpyxl's remarks about formatting, not about the data
             warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
             try:
+                from gis.io.vector import _zip_members  # an .xlsx is a zip: same bomb guards
+
+                with zipfile.ZipFile(path) as zf:
+                    _zip_members(zf, where)
                 book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            except (InvalidFileException, OSError, KeyError, ValueError) as e:
+            except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError
+                    ) as e:
                 raise FormatError(
                     f"{where}：无法打开 Excel 文件（{e}）",
                     f"{where}: cannot open the workbook ({e})",

@@ -20,6 +20,10 @@ Output (issue 5)::
 
 ``excluded`` lists the nearest near-misses among single candidates — those failing fewest rules
 first, then by how far their net area lies from the need — one row per failed rule.
+
+:func:`project_from_request` turns what a face was given — a project id, or the project's
+fields — into the project :func:`match` takes, validated like an imported row of the
+``projects`` layer; the CLI's ``dideng match`` and the service's ``POST /match`` both call it.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import shapely
 from pyproj import Transformer
 
 from gis.dates import as_date
+from gis.errors import ValidationError
 from gis.matching.pool import Pool, build_pool
 from gis.matching.rules import (
     FAIL,
@@ -50,10 +55,139 @@ from gis.matching.rules import (
 from gis.matching.score import CRITERIA, explain, score
 from gis.policy import Policy
 
-__all__ = ["MatchIndex", "Project", "match"]
+__all__ = ["REQUEST_DEFAULTS", "MatchIndex", "Project", "match", "project_from_request"]
 
 #: at most this many merged sites are asked of merge_sites per request
 MERGE_LIMIT = 200
+#: what an ad-hoc request may leave out of the fields the projects layer requires
+REQUEST_DEFAULTS: dict[str, str] = {"project_id": "request", "name": "临时需求 request",
+                                    "industry_code": "41"}
+#: the fields an ad-hoc request must give (need_mu_max defaults to need_mu_min)
+REQUEST_REQUIRED = ("need_mu_min", "land_use", "investment_wan")
+
+
+def _given(value: object) -> bool:
+    """Not None, NA, NaN, a blank string or an empty list."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, (list, tuple)):
+        return len(value) > 0
+    try:
+        return not bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def _stored_project(project_id: str, projects: pd.DataFrame | None) -> dict[str, object]:
+    ids = projects["project_id"].astype("string") if projects is not None and \
+        "project_id" in projects else pd.Series([], dtype="string")
+    hit = (ids == str(project_id)).fillna(False).to_numpy(dtype=bool)
+    if not hit.any():
+        known = ids.dropna().tolist()
+        shown = "、".join(known[:30]) + ("…" if len(known) > 30 else "") or "无"
+        shown_en = ", ".join(known[:30]) + ("…" if len(known) > 30 else "") or "none"
+        raise ValidationError(f"没有编号为 {project_id} 的招商项目（现有：{shown}）",
+                              f"no project {project_id} (known: {shown_en})")
+    assert projects is not None
+    return projects[hit].iloc[0].to_dict()
+
+
+def _checked_weights(weights: Mapping[str, object]) -> dict[str, float]:
+    unknown = sorted(set(map(str, weights)) - set(CRITERIA))
+    if unknown:
+        raise ValidationError(f"未知的评分准则：{'、'.join(unknown)}（可用：{'、'.join(CRITERIA)}）",
+                              f"unknown criteria: {', '.join(unknown)} "
+                              f"(known: {', '.join(CRITERIA)})")
+    out = {}
+    for key, value in weights.items():
+        try:
+            w = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            w = float("nan")
+        if not np.isfinite(w) or w < 0:
+            raise ValidationError(f"评分权重 {key} 须为非负数：{value!r}",
+                                  f"weight {key} must be a number ≥ 0: {value!r}")
+        out[str(key)] = w
+    return out
+
+
+def project_from_request(fields: Mapping[str, object] | None = None, *,
+                         project_id: str | None = None, projects: pd.DataFrame | None = None,
+                         weights: Mapping[str, object] | None = None) -> dict[str, object]:
+    """The project to match: row ``project_id`` of the ``projects`` layer, or one made of
+    ``fields`` and validated like an imported row of that layer.
+
+    Parameters
+    ----------
+    fields
+        The project's fields by their catalogue names (``need_mu_min``, ``land_use``,
+        ``investment_wan``, ``power_kva``, ``needs_rail``, ``zones`` …); None values count as
+        not given. ``need_mu_max`` defaults to ``need_mu_min``; ``project_id``, ``name`` and
+        ``industry_code`` to :data:`REQUEST_DEFAULTS`; ``zones`` may be a list.
+    project_id
+        A stored project instead (give it or ``fields``, not both).
+    projects
+        The workspace's ``projects`` layer, where ``project_id`` is looked up.
+    weights
+        Per-request overrides of the criteria weights (``matching.weights``).
+
+    Returns
+    -------
+    dict
+        The project row, ready for :func:`match` (with ``weights`` when given).
+
+    Raises
+    ------
+    ValidationError
+        No project or both kinds given, an unknown ``project_id``, a required field missing, a
+        value the ``projects`` layer rejects (need_mu_min above need_mu_max, an unknown land-use
+        or industry code, a negative amount, …), or an unknown criterion or negative weight —
+        with every problem named in Chinese and English.
+
+    Examples
+    --------
+    >>> p = project_from_request({"need_mu_min": 30, "need_mu_max": 50, "land_use": "100102",
+    ...                           "investment_wan": 15000, "zones": ["KFQ-DY"]})
+    >>> p["project_id"], p["need_mu_max"], p["zones"]
+    ('request', 50.0, 'KFQ-DY')
+    >>> project_from_request({"need_mu_min": 30, "land_use": "9999", "investment_wan": 1})
+    Traceback (most recent call last):
+    ...
+    gis.errors.ValidationError: 用地用海分类(land_use) 9999 不是《用地用海分类指南》(2023) 代码 / land_use 9999 is not a 2023 land-use code
+    """
+    from gis.validate import validate
+
+    given = {str(k): v for k, v in (fields or {}).items() if _given(v)}
+    if project_id is not None and str(project_id).strip():
+        if given:
+            raise ValidationError(
+                f"请只给出项目编号 project_id 或项目字段之一，不要同时给出（收到：{'、'.join(given)}）",
+                f"give project_id or the project's fields, not both (got: {', '.join(given)})")
+        row = _stored_project(str(project_id).strip(), projects)
+    else:
+        missing = [k for k in REQUEST_REQUIRED if k not in given]
+        if missing:
+            raise ValidationError(
+                f"请给出项目编号 project_id，或项目字段（至少 {'、'.join(REQUEST_REQUIRED)}）；"
+                f"缺少：{'、'.join(missing)}",
+                f"give project_id, or the project's fields (at least "
+                f"{', '.join(REQUEST_REQUIRED)}); missing: {', '.join(missing)}")
+        if isinstance(given.get("zones"), (list, tuple)):
+            given["zones"] = ",".join(str(z).strip() for z in given["zones"])
+        given.setdefault("need_mu_max", given["need_mu_min"])
+        frame = pd.DataFrame([{**REQUEST_DEFAULTS, **given}])
+        clean, report = validate(frame, "projects")
+        if report.counts["rejected"]:
+            problems = [i for i in report.issues if i.status == "rejected"]
+            raise ValidationError("；".join(i.zh for i in problems),
+                                  "; ".join(i.en for i in problems))
+        row = clean.iloc[0].to_dict()
+    if weights:
+        row["weights"] = _checked_weights(weights)
+    Project.of(row)  # what match() will read: fail here, not halfway through a match
+    return row
 
 
 def _flag_array(series: pd.Series) -> np.ndarray:
