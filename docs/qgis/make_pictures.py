@@ -81,6 +81,8 @@ def map_picture(base: str, out: Path) -> dict[str, int]:
             fmt.setFont(QFont("Noto Sans CJK SC"))
             fmt.setSize(11)
             fmt.setColor(QColor("#1f4e79"))
+            fmt.buffer().setEnabled(True)
+            fmt.buffer().setSize(1.2)
             label = QgsPalLayerSettings()
             label.fieldName = "name"
             label.setFormat(fmt)
