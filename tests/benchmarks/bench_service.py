@@ -7,6 +7,7 @@ asyncio + httpx load generator sends, at each concurrency level:
 
 * ``GET /collections/parcels/items?bbox=…`` — random 1 km × 1 km boxes (CRS84) inside the
   parcels' extent, as QGIS pans;
+* ``GET /collections/parcels/items?limit=1000`` — a 1,000-feature page, as QGIS loads a layer;
 * ``POST /match`` — the demo projects in turn, with a planner key (the match index is built by
   the first request and cached, as in service).
 
@@ -124,6 +125,11 @@ def main() -> None:
             return await client.get(base + "/collections/parcels/items",
                                     params={"bbox": box(), "limit": 1000}, headers=PLANNER)
 
+        async def page(client, i):  # what QGIS asks when it loads a whole layer
+            return await client.get(base + "/collections/parcels/items",
+                                    params={"limit": 1000, "offset": 1000 * (i % 2)},
+                                    headers=PLANNER)
+
         async def match(client, i):
             return await client.post(base + "/match", json={"project_id": ids[i % len(ids)]},
                                      headers=PLANNER)
@@ -138,11 +144,13 @@ def main() -> None:
         assert first.status_code == 200, first.text
         runs = []
         for c in args.concurrency:
-            for name, fn in (("items_bbox", items), ("match", match)):
-                r = asyncio.run(drive(fn, args.requests, c))
+            for name, fn, n in (("items_bbox", items, args.requests),
+                                ("items_page_1000", page, args.requests // 4),
+                                ("match", match, args.requests)):
+                r = asyncio.run(drive(fn, n, c))
                 r["endpoint"] = name
                 runs.append(r)
-                print(f"{name:>10} c={c:<2} median {r['median_ms']:7.1f} ms  p90 {r['p90_ms']:7.1f}"
+                print(f"{name:>15} c={c:<2} median {r['median_ms']:7.1f} ms  p90 {r['p90_ms']:7.1f}"
                       f" ms  p99 {r['p99_ms']:7.1f} ms  {r['throughput_rps']:6.1f} req/s"
                       f"  errors {r['errors']}")
         print(f"features per 1 km bbox page: median {statistics.median(sizes):.0f}; "
