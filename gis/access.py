@@ -4,10 +4,11 @@ Enterprise tax, energy and owner data are confidential (the catalogue marks each
 ``confidential``). Every face that can show data to the public — the API, the maps — asks this
 module, and nothing else, what a role may see:
 
-* ``public`` (no key): promotion data only. Three layers, each reduced to its rows on offer and
-  to an allow-list of fields: zones, reserve parcels (储备) and usable unsupplied remainder
-  pieces (可供应的批而未供地块). No owner, no credit code, no enterprise figure, no tax, no
-  idle cause; every other layer and every analysis is closed.
+* ``public`` (no key): promotion data only. Four layers, each reduced to its rows on offer and
+  to an allow-list of fields: zones, reserve parcels (储备), usable unsupplied remainder pieces
+  (可供应的批而未供地块), and the roads and facilities a promotion map shows (without their
+  capacities). No owner, no credit code, no enterprise figure, no tax, no idle cause; every
+  other layer and every analysis is closed.
 * ``planner``: reads every layer and runs the analyses.
 * ``admin``: a planner who may also import (replace layers).
 
@@ -111,6 +112,10 @@ PUBLIC_VIEWS: dict[str, PublicView] = {
         ("piece_id", "zone_id", "town", "area_mu", "usable"),
         rows=_is_true("usable"),
         note_zh="仅可供应的批而未供地块", note_en="usable unsupplied pieces only",
+    ),
+    "infrastructure": PublicView(
+        ("facility_id", "kind", "name", "road_class"),
+        note_zh="道路与配套设施（不含容量）", note_en="roads and facilities (without capacities)",
     ),
 }
 

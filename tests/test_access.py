@@ -56,7 +56,7 @@ def test_planners_and_admins_see_everything(layer):
 
 def test_public_layers_are_the_promotion_data_only():
     assert visible_layers(list(ALL_LAYERS), Role.public) == [
-        n for n in ALL_LAYERS if n in ("zones", "parcels", "unsupplied_pieces")]
+        n for n in ALL_LAYERS if n in ("zones", "parcels", "infrastructure", "unsupplied_pieces")]
     for closed in ("enterprises", "supplies", "idle", "low_efficiency", "permu", "permu_parcels",
                    "tenancies", "approvals", "unsupplied_batches"):
         assert not can_read(closed, Role.public)
@@ -73,6 +73,12 @@ def test_public_unsupplied_pieces_are_usable_ones_only():
     shown = mask("unsupplied_pieces", full_frame("unsupplied_pieces"), Role.public)
     assert shown["usable"].tolist() == [True]
     assert "approval_id" not in shown.columns
+
+
+def test_public_infrastructure_has_no_capacities():
+    shown = mask("infrastructure", full_frame("infrastructure"), Role.public)
+    assert len(shown) == 3
+    assert {"spare_kva", "capacity"}.isdisjoint(shown.columns)
 
 
 def test_a_frame_missing_the_row_field_shows_no_rows():

@@ -85,7 +85,7 @@ def assert_same(got, expected, key):
 
 def test_layers_listed_for_the_public(base):
     names = [name for name, _ in pyogrio.list_layers("OAPIF:" + base)]
-    assert names == ["zones", "parcels", "unsupplied_pieces"]
+    assert names == ["zones", "parcels", "infrastructure", "unsupplied_pieces"]
 
 
 def test_public_parcels_equal_the_public_view(base, workspace):
@@ -133,4 +133,4 @@ def test_no_key_left_behind(base):
     assert pyogrio.get_gdal_config_option("GDAL_HTTP_HEADER_FILE") is None
     assert pyogrio.get_gdal_config_option("GDAL_HTTP_BEARER") is None
     assert [n for n, _ in pyogrio.list_layers("OAPIF:" + base)] == [
-        "zones", "parcels", "unsupplied_pieces"]
+        "zones", "parcels", "infrastructure", "unsupplied_pieces"]

@@ -29,7 +29,7 @@ from tests.api.conftest import PLANNER, make_app
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GEO = "http://www.opengis.net/def/crs/EPSG/0/4490"
 GK = "http://www.opengis.net/def/crs/EPSG/0/4528"
-PUBLIC = ["zones", "parcels", "unsupplied_pieces"]
+PUBLIC = ["zones", "parcels", "infrastructure", "unsupplied_pieces"]
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def test_closed_layer_is_not_found_for_the_public(client, path):
     assert closed["code"] == missing["code"] == "NotFound"
     for body in (closed, missing):  # the list offered names only what the public may read
         assert "low_efficiency" not in body["description"]
-        assert "zones, parcels, unsupplied_pieces" in body["en"]
+        assert ", ".join(PUBLIC) in body["en"]
 
 
 def test_unknown_collection_is_404_for_planners_too(client):
