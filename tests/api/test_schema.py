@@ -34,6 +34,8 @@ OPERATIONS = [  # every operation of the service; a test below proves the list c
     ("GET", "/collections/{collectionId}"), ("GET", "/collections/{collectionId}/queryables"),
     ("GET", "/collections/{collectionId}/items"),
     ("GET", "/collections/{collectionId}/items/{featureId}"),
+    ("PATCH", "/collections/{collectionId}/items/{featureId}"),
+    ("DELETE", "/collections/{collectionId}/items/{featureId}"),
     ("GET", "/cleanup"), ("GET", "/evaluation"), ("POST", "/match"),
     ("GET", "/match/{answer_id}"), ("POST", "/imports/{layer}"), ("GET", "/imports"),
 ]
