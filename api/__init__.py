@@ -6,7 +6,8 @@ be mounted alone on a bare ``FastAPI()``:
 
 * :func:`api.ogc.features_router` — landing page, conformance, collections, items, queryables;
 * :func:`api.analyses.analyses_router` — /cleanup, /evaluation, /match;
-* :func:`api.imports.imports_router` — /imports/{layer}.
+* :func:`api.imports.imports_router` — /imports/{layer};
+* :func:`api.edits.edits_router` — PATCH / DELETE of one feature (admin).
 
 Roles and masking come from :mod:`gis.access`; errors map to HTTP in :mod:`api.errors`.
 """
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The service over ``settings.workspace``."""
     from api.analyses import analyses_router
     from api.auth import KeyRing
+    from api.edits import edits_router
     from api.imports import imports_router
     from api.ogc import features_router
     from api.store import Memo, Store
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "OGC API – Features", "description": "要素服务 / feature collections"},
             {"name": "analyses", "description": "三清、亩均、地等项目 / planner analyses"},
             {"name": "imports", "description": "数据导入 / uploads (admin)"},
+            {"name": "edits", "description": "要素编辑 / feature edits (admin)"},
         ],
     )
     app.state.settings = settings
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(features_router(), responses=ERROR_RESPONSES)
     app.include_router(analyses_router(), responses=ERROR_RESPONSES)
     app.include_router(imports_router(), responses=ERROR_RESPONSES)
+    app.include_router(edits_router(), responses=ERROR_RESPONSES)
     _answer_400_not_422(app)
     return app
 
