@@ -7,7 +7,8 @@ be mounted alone on a bare ``FastAPI()``:
 * :func:`api.ogc.features_router` — landing page, conformance, collections, items, queryables;
 * :func:`api.analyses.analyses_router` — /cleanup, /evaluation, /match;
 * :func:`api.imports.imports_router` — /imports/{layer};
-* :func:`api.edits.edits_router` — PATCH / DELETE of one feature (admin).
+* :func:`api.edits.edits_router` — PATCH / DELETE of one feature (admin);
+* :func:`api.maps.maps_router` — /maps: web maps (HTML), park posters and site briefs (PDF).
 
 Roles and masking come from :mod:`gis.access`; errors map to HTTP in :mod:`api.errors`.
 """
@@ -31,6 +32,8 @@ DESCRIPTION = """\
 * **三清、亩均、地等项目** / clean-ups, per-mu evaluation, project matching: /cleanup, /evaluation,
   /match（需 planner 密钥 / planner key）.
 * **导入** / imports: POST /imports/{layer}（需 admin 密钥 / admin key）.
+* **地图** / maps: /maps/park/{zone_id}（公众可看 / public）, /maps/park/{zone_id}.pdf（招商图 /
+  print poster）, /maps/cleanup, /maps/evaluation, /maps/match/{id}（需 planner 密钥）.
 
 没有密钥即为公众角色，只能看到可供应地块与园区 / without a key you are the public: available
 land and zones only.
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from api.auth import KeyRing
     from api.edits import edits_router
     from api.imports import imports_router
+    from api.maps import maps_router
     from api.ogc import features_router
     from api.store import Memo, Store
     from gis.errors import WorkspaceError
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "analyses", "description": "三清、亩均、地等项目 / planner analyses"},
             {"name": "imports", "description": "数据导入 / uploads (admin)"},
             {"name": "edits", "description": "要素编辑 / feature edits (admin)"},
+            {"name": "maps", "description": "网页地图与打印图 / web maps and print maps"},
         ],
     )
     app.state.settings = settings
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analyses_router(), responses=ERROR_RESPONSES)
     app.include_router(imports_router(), responses=ERROR_RESPONSES)
     app.include_router(edits_router(), responses=ERROR_RESPONSES)
+    app.include_router(maps_router(), responses=ERROR_RESPONSES)
     _answer_400_not_422(app)
     return app
 

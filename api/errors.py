@@ -20,13 +20,14 @@ from gis.errors import (
     AuthenticationError,
     DidengError,
     ImportRejected,
+    SetupError,
     UnknownFeatureError,
     UnknownLayerError,
     ValidationError,
     WorkspaceError,
 )
 
-__all__ = ["ERROR_RESPONSES", "STATUS_CODES", "ApiError", "OGCException",
+__all__ = ["ERROR_RESPONSES", "JSON_ERRORS", "STATUS_CODES", "ApiError", "OGCException",
            "add_exception_handlers", "error_response"]
 
 log = logging.getLogger("dideng.api")
@@ -40,6 +41,7 @@ STATUS_CODES: tuple[tuple[type[BaseException], int, str], ...] = (
     (UnknownLayerError, 404, "NotFound"),
     (ValidationError, 400, "InvalidParameterValue"),
     (WorkspaceError, 503, "WorkspaceUnavailable"),
+    (SetupError, 503, "ServiceUnavailable"),
     (DidengError, 400, "BadRequest"),
 )
 
@@ -78,6 +80,13 @@ def _describe(status: int) -> dict:
 
 #: the error answers every route may give, for the OpenAPI document
 ERROR_RESPONSES: dict[int | str, dict] = {s: _describe(s) for s in (400, 401, 403, 404, 503)}
+#: the same, declared explicitly as application/json — for routes whose own answer has another
+#: media type (GeoJSON, HTML, PDF), which FastAPI would otherwise give their errors too
+JSON_ERRORS: dict[int | str, dict] = {
+    status: {"description": spec["description"],
+             "content": {"application/json": {"schema": OGCException.model_json_schema()}}}
+    for status, spec in ERROR_RESPONSES.items()
+}
 
 
 def error_response(status: int, code: str, zh: str, en: str,

@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Caller, caller
 from api.deps import get_settings, get_store
-from api.errors import ERROR_RESPONSES, OGCException
+from api.errors import JSON_ERRORS
 from api.settings import Settings
 from api.store import Memo, Snapshot, Store
 from gis.access import PUBLIC_VIEWS, Role, mask, visible_layers
@@ -201,13 +201,6 @@ class SchemaJSONResponse(JSONResponse):
     media_type = SCHEMA_JSON
 
 
-#: the error answers, declared as application/json (the routes answering another media type
-#: would otherwise declare their errors in it)
-JSON_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"description": spec.get("description", "error"),
-             "content": {JSON: {"schema": OGCException.model_json_schema()}}}
-    for status, spec in ERROR_RESPONSES.items()
-}
 CONTENT_CRS = {"Content-Crs": {"description": "坐标的坐标系 / CRS of the coordinates, as <URI>",
                                "schema": {"type": "string"}}}
 

@@ -15,6 +15,7 @@ DIDENG_MATCH_RESULTS_KEPT   stored match results kept for GET /match/{id}       
 DIDENG_REFRESH_SECONDS      how often the service looks for layers changed by others   2
 DIDENG_POLICY               a county policy TOML overriding the defaults               none
 DIDENG_BASE_URL             the public URL of the service behind a proxy               from request
+DIDENG_TIANDITU_KEY         天地图 tk key for Tianditu basemaps on the web maps       none
 ==========================  =========================================================  =========
 """
 
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     refresh_seconds: float = Field(2.0, ge=0)
     policy: Path | None = None
     base_url: str | None = None
+    tianditu_key: str | None = None
 
     @property
     def max_upload_bytes(self) -> int:

@@ -13,6 +13,7 @@ __all__ = [
     "DidengError",
     "FormatError",
     "ImportRejected",
+    "SetupError",
     "UnknownFeatureError",
     "UnknownLayerError",
     "ValidationError",
@@ -58,6 +59,10 @@ class AuthenticationError(DidengError, PermissionError):
 
 class AccessDenied(DidengError, PermissionError):
     """A request beyond what the caller's role may see or do."""
+
+
+class SetupError(DidengError, RuntimeError):
+    """The installation lacks something it needs (a font, a browser); not the user's input."""
 
 
 class WorkspaceError(DidengError, OSError):

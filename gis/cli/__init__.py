@@ -145,7 +145,7 @@ PolicyOpt = Annotated[
 
 
 # the verbs register themselves on `app` when imported: data verbs first, as `--help` lists them
-for _verbs in ("data", "analyses", "service"):
+for _verbs in ("data", "analyses", "service", "maps"):
     importlib.import_module(f"gis.cli.{_verbs}")
 
 

@@ -38,7 +38,13 @@ OPERATIONS = [  # every operation of the service; a test below proves the list c
     ("DELETE", "/collections/{collectionId}/items/{featureId}"),
     ("GET", "/cleanup"), ("GET", "/evaluation"), ("POST", "/match"),
     ("GET", "/match/{answer_id}"), ("POST", "/imports/{layer}"), ("GET", "/imports"),
+    ("GET", "/maps/cleanup"), ("GET", "/maps/evaluation"), ("GET", "/maps/match/{answer_id}"),
+    ("GET", "/maps/match/{answer_id}/brief.pdf"), ("GET", "/maps/park/{zone_id}"),
+    ("GET", "/maps/park/{zone_id}.pdf"), ("GET", "/maps/park/{zone_id}.png"),
 ]
+#: print maps take seconds each: fewer examples there
+EXAMPLES = {"/maps/park/{zone_id}.pdf": 4, "/maps/park/{zone_id}.png": 3,
+            "/maps/match/{answer_id}/brief.pdf": 4}
 ROLES = {"public": None, "admin": ADMIN}
 
 
@@ -72,6 +78,7 @@ def path_values(served) -> dict[str, st.SearchStrategy[str]]:
         "featureId": st.sampled_from(ids),
         "answer_id": st.sampled_from([stored.json()["id"], "0" * 12]),
         "layer": st.sampled_from([*catalogue, "宗地", "idle"]),
+        "zone_id": st.sampled_from([*ws.read("zones")["zone_id"], "无此园区"]),
     }
 
 
@@ -89,7 +96,7 @@ def test_answers_conform_to_the_openapi_document(api_schema, path_values, method
     params = {k: v for k, v in path_values.items() if "{" + k + "}" in path}
 
     @given(case=operation.as_strategy(), real=st.fixed_dictionaries(params))
-    @settings(max_examples=15, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=EXAMPLES.get(path, 15), deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case, real):
         if real:
