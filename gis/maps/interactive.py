@@ -49,7 +49,7 @@ from jinja2 import Template
 from gis.access import Role, mask
 from gis.errors import UnknownFeatureError, ValidationError
 from gis.maps.gcj02 import shift_geometries
-from gis.maps.palette import colour, label
+from gis.maps.palette import colour, label, source_label
 from layers import UNIT_LABELS, catalogue, results
 
 __all__ = [
@@ -767,12 +767,8 @@ def _num(v: object, digits: int = 2) -> str:
     return f"{x:,.{digits}f}" if math.isfinite(x) else ""
 
 
-_SOURCES = {"unsupplied": "批而未供 unsupplied", "reserve": "储备 reserve",
-            "idle": "闲置 idle", "low_efficiency": "低效 low-efficiency"}
-
-
 def _source(code: object) -> str:
-    return _SOURCES.get(str(code), str(code)) if not _missing(code) else ""
+    return source_label(code) if not _missing(code) else ""
 
 
 def park_map(layers: Mapping[str, pd.DataFrame], zone_id: str, *, role: Role = Role.public,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from layers import catalogue, results
 
-__all__ = ["COLOURS", "colour", "label"]
+__all__ = ["COLOURS", "SOURCE_NAMES", "colour", "label", "source_label"]
 
 #: concept -> code -> colour (hex)
 COLOURS: dict[str, dict[str, str]] = {
@@ -48,6 +48,15 @@ COLOURS: dict[str, dict[str, str]] = {
               "site": "#c0392b", "parcel": "#616a6b"},
 }
 
+#: where available land comes from (match candidates, posters): code -> (中文, English); no
+#: catalogue field lists these codes, so their names live here, once
+SOURCE_NAMES: dict[str, tuple[str, str]] = {
+    "unsupplied": ("批而未供", "unsupplied"),
+    "reserve": ("储备", "reserve"),
+    "idle": ("闲置收回", "idle, to take back"),
+    "low_efficiency": ("低效用地", "low-efficiency"),
+}
+
 _FALLBACK = "#7f8c8d"
 
 
@@ -67,3 +76,13 @@ def label(layer: str, field: str, code: object) -> str:
     zh = values.get(text)
     english = text.replace("_", " ")
     return f"{zh} {english}" if zh else english
+
+
+def source_label(code: object, *, english: bool = True) -> str:
+    """``"储备 reserve"`` (or only ``"储备"``) for a land source code.
+
+    >>> source_label("idle"), source_label("idle", english=False)
+    ('闲置收回 idle, to take back', '闲置收回')
+    """
+    zh, en = SOURCE_NAMES.get(str(code), (str(code), ""))
+    return f"{zh} {en}" if english and en else zh

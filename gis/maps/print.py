@@ -47,8 +47,9 @@ from gis.dates import default_as_of
 from gis.errors import UnknownFeatureError, ValidationError
 from gis.frames import same_crs
 from gis.maps.fonts import print_context
-from gis.maps.palette import colour, label
+from gis.maps.palette import colour, label, source_label
 from gis.matching.pool import build_pool
+from gis.matching.rules import RULE_NAMES
 from gis.matching.score import CRITERIA, NAMES
 from gis.policy import Policy
 from gis.units import assert_area_crs
@@ -66,18 +67,11 @@ PT_PER_MM = 72.0 / 25.4
 #: the sources of available land, in the order of legends and tables; public: the first two
 SOURCES = ("unsupplied", "reserve", "idle", "low_efficiency")
 PUBLIC_SOURCES = ("unsupplied", "reserve")
-#: Chinese names of the sources (the palette's ``label`` has no catalogue field for them)
-SOURCE_ZH = {"unsupplied": "批而未供", "reserve": "储备", "idle": "闲置收回",
-             "low_efficiency": "低效用地"}
 ROAD_CLASSES = ("motorway", "trunk", "primary", "secondary", "branch")
 ROAD_WIDTH_PT = {"motorway": 2.6, "trunk": 2.0, "primary": 1.5, "secondary": 0.9, "branch": 0.5}
 #: facility kind -> matplotlib marker (rail is drawn as a line when it is one)
 FACILITY_MARKERS = {"substation": "^", "water": "o", "sewage": "s", "gas": "D",
                     "highway_exit": "H", "rail": "P", "port": "v"}
-#: the match rules in Chinese (gis.matching.rules has only the ids)
-RULE_ZH = {"land_use": "用地性质", "red_line": "红线避让", "area": "面积满足",
-           "too_large": "面积不过大", "standard_land": "标准地指标", "rail": "铁路专用线",
-           "highway": "高速出入口距离", "power": "供电容量", "zones": "意向园区"}
 STATUS_ZH = {"pass": "通过 pass", "fail": "不通过 fail", "unknown": "待核实 unknown",
              "not_applicable": "不适用 n/a"}
 AUDIENCES = ("public", "internal")
@@ -194,9 +188,8 @@ def _use_label(code) -> str:
 
 
 def _source_label(code: str) -> str:
-    """``中文 english`` of a source (the palette's label when it has a Chinese one)."""
-    text = label("match", "source", code)
-    return text if any(ord(c) >= 0x2E80 for c in text) else f"{SOURCE_ZH[code]} {text}"
+    """``中文 english`` of a source."""
+    return source_label(code)
 
 
 def _plain(frame: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
@@ -413,7 +406,7 @@ def _label_parcels(ax: Axes, land: gpd.GeoDataFrame, fs: float, m_per_pt: float)
 
 def _table_rows(land: gpd.GeoDataFrame) -> list[tuple[str, ...]]:
     return [(str(r.no), r.candidate_id, f"{r.area_mu:.1f}", _use_label(r.use),
-             SOURCE_ZH.get(r.source, r.source),
+             source_label(r.source, english=False),
              f"{_yes_no(r.ready)}/{_yes_no(r.regional_assessment)}")
             for r in land.itertuples(index=False)]
 
@@ -933,7 +926,7 @@ def _draw_brief(page: _Page, site, project, layers, site_geom, geom, crs, day) -
     ids = list(site.get("parcel_ids") or [])
     srcs = list(site.get("sources") or [])
     rows = [("编号 parcel", "来源 source")]
-    rows += [(pid, SOURCE_ZH.get(s, s)) for pid, s in zip(ids, srcs + [""] * len(ids),
+    rows += [(pid, source_label(s, english=False)) for pid, s in zip(ids, srcs + [""] * len(ids),
                                                             strict=False)]
     y = _text_table(sheet, 10, top - 6, rows, (52, 35), fs)
     sheet.text(10, y - 2, f"毛面积 gross {_fmt(site.get('area_mu'), 2)} 亩 · "
@@ -943,7 +936,7 @@ def _draw_brief(page: _Page, site, project, layers, site_geom, geom, crs, day) -
     sheet.text(10, y, "规则检查 Checks", fontsize=9, va="top")
     checks = site.get("checks") or {}
     rows = [("规则 rule", "结果 result")]
-    rows += [(f"{RULE_ZH.get(r, r)} {r.replace('_', ' ')}", STATUS_ZH.get(str(v), str(v)))
+    rows += [(f"{RULE_NAMES.get(r, r)} {r.replace('_', ' ')}", STATUS_ZH.get(str(v), str(v)))
              for r, v in checks.items()]
     _text_table(sheet, 10, y - 6, rows, (52, 35), fs)
 

@@ -27,7 +27,7 @@ import pandas as pd
 from gis.errors import ValidationError
 from gis.policy import Policy
 
-__all__ = ["AREA_RULES", "FAIL", "NON_AREA_RULES", "NOT_APPLICABLE", "PASS", "RULES", "STATUS",
+__all__ = ["AREA_RULES", "FAIL", "NON_AREA_RULES", "NOT_APPLICABLE", "PASS", "RULES", "RULE_NAMES", "STATUS",
            "UNKNOWN", "Project", "detail", "evaluate", "use_parts"]
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = 0, 1, 2, -1
@@ -39,6 +39,10 @@ STATUS = {PASS: "pass", FAIL: "fail", UNKNOWN: "unknown"}
 RULES = ("land_use", "red_line", "area", "too_large", "standard_land", "rail", "highway",
          "power", "zones")
 #: rules that depend on a site's area (re-checked on merged sites)
+#: the rules in Chinese, for ledgers, maps and briefs
+RULE_NAMES = {"land_use": "用地性质", "red_line": "红线避让", "area": "面积满足",
+              "too_large": "面积不过大", "standard_land": "标准地指标", "rail": "铁路专用线",
+              "highway": "高速出入口距离", "power": "供电容量", "zones": "意向园区"}
 AREA_RULES = ("area", "too_large", "standard_land")
 #: rules every part of a merged site must pass on its own
 NON_AREA_RULES = tuple(r for r in RULES if r not in AREA_RULES)
