@@ -7,7 +7,7 @@ fallbacks). The family is set for print figures only, inside :func:`print_contex
 global ``rcParams``; PDFs embed it as TrueType/CID (``pdf.fonttype`` 42) so the text stays
 selectable and extractable.
 
->>> cjk_font().family  # doctest: +SKIP
+>>> cjk_font().family
 'Noto Sans CJK SC'
 """
 
