@@ -120,6 +120,40 @@ class _Once:
                     self._locks[key] = (lock, users - 1)
 
 
+#: one compute-once guard for every router that reads these results (the ledgers and the maps)
+_ONCE = _Once()
+
+
+def cleanup_result(store: Store, memo: Memo, policy: Policy, day: pd.Timestamp) -> Any:
+    """The clean-ups at ``day`` on the store's layers, computed once per (day, layer stamps)
+    and shared by /cleanup and /maps/cleanup."""
+    from gis.cleanup import cleanup as run
+
+    key = ("cleanup", day, store.stamps(ANALYSIS_LAYERS))
+    return _ONCE.get(memo, key, lambda: run(store.frames(ANALYSIS_LAYERS), day, policy))
+
+
+def evaluation_result(store: Store, memo: Memo, policy: Policy, year: int | None) -> Any:
+    """The 亩均 evaluation of ``year`` (the demo county at its reference day when no year is
+    given, as ``dideng evaluate``), computed once per input and shared by /evaluation and
+    /maps/evaluation."""
+    from gis.evaluation import evaluate
+
+    reference = store.workspace.get_meta("demo_as_of")
+    as_of = as_date(reference) if reference and year is None else None
+    key = ("evaluation", year, as_of, store.stamps(ANALYSIS_LAYERS))
+
+    def make() -> object:
+        layers = store.frames(ANALYSIS_LAYERS)
+        if "enterprises" not in layers:
+            raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
+                                  "the workspace has no enterprises layer; import the list "
+                                  "first")
+        return evaluate(layers, year=year, as_of=as_of, policy=policy)
+
+    return _ONCE.get(memo, key, make)
+
+
 def _features(rows: list[dict[str, Any]], key: str, listed: str | None = None
               ) -> list[Feature]:
     """GeoJSON features of JSON rows (``records(..., with_geometry=True)``); ``listed`` names
@@ -186,7 +220,6 @@ def _href(request: Request, settings: Settings, name: str, **params: str) -> str
 def analyses_router() -> APIRouter:
     """/cleanup, /evaluation, /match and /match/{id} (planner role)."""
     router = APIRouter(tags=["analyses"])
-    once = _Once()
 
     @router.get(
         "/cleanup", response_model=CleanupAnswer, operation_id="cleanup",
@@ -207,11 +240,9 @@ def analyses_router() -> APIRouter:
         summary; every listed row as one GeoJSON FeatureCollection (property ``list``); or the
         Excel ledger.
         """
-        from gis.cleanup import cleanup as run
         from gis.cleanup.ledger import cleanup_json, write_cleanup_ledger
 
-        key = ("cleanup", day, store.stamps(ANALYSIS_LAYERS))
-        result = once.get(memo, key, lambda: run(store.frames(ANALYSIS_LAYERS), day, policy))
+        result = cleanup_result(store, memo, policy, day)
         stamp = day.date().isoformat()
         if fmt is Format.xlsx:
             zones = store.frames(["zones"]).get("zones")
@@ -250,23 +281,10 @@ def analyses_router() -> APIRouter:
         computes them (the demo county is evaluated at its reference day when no year is
         given); GeoJSON of the parcels' per-mu benefit; or the workbook.
         """
-        from gis.evaluation import evaluate
         from gis.evaluation.ledger import evaluation_json, write_evaluation_ledger
         from gis.reports import records
 
-        reference = store.workspace.get_meta("demo_as_of")
-        as_of = as_date(reference) if reference and year is None else None
-        key = ("evaluation", year, as_of, store.stamps(ANALYSIS_LAYERS))
-
-        def make() -> object:
-            layers = store.frames(ANALYSIS_LAYERS)
-            if "enterprises" not in layers:
-                raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
-                                      "the workspace has no enterprises layer; import the list "
-                                      "first")
-            return evaluate(layers, year=year, as_of=as_of, policy=policy)
-
-        result: Any = once.get(memo, key, make)
+        result = evaluation_result(store, memo, policy, year)
         if fmt is Format.xlsx:
             return _xlsx(f"亩均评价_{result.year}.xlsx", f"evaluation_{result.year}.xlsx",
                          lambda path: write_evaluation_ledger(result, path))
@@ -303,7 +321,7 @@ def analyses_router() -> APIRouter:
         project = project_from_request(body.project_fields(), project_id=body.project_id,
                                        projects=projects, weights=weights)
         key = ("match_index", day, store.stamps(MATCH_LAYERS))
-        index: Any = once.get(memo, key, lambda: MatchIndex.build(
+        index: Any = _ONCE.get(memo, key, lambda: MatchIndex.build(
             store.frames(MATCH_LAYERS), as_of=day, policy=policy))
         answer = run(project, index=index, top_k=body.top_k)
         answer_id = uuid.uuid4().hex[:12]

@@ -21,18 +21,16 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from api.analyses import _Once, as_of_query, year_query
+from api.analyses import as_of_query, cleanup_result, evaluation_result, year_query
 from api.auth import Caller, caller
 from api.deps import get_memo, get_policy, get_settings, get_store, needs
 from api.errors import JSON_ERRORS, ApiError
 from api.settings import Settings
 from api.store import Memo, Store
 from gis.access import Role, require
-from gis.dates import as_date
-from gis.errors import ValidationError
 from gis.maps.interactive import BASEMAPS, STATIC_DIR
 from gis.policy import Policy
-from layers import ANALYSIS_LAYERS, MATCH_LAYERS
+from layers import MATCH_LAYERS
 
 __all__ = ["maps_router"]
 
@@ -138,7 +136,6 @@ def _zone_check(store: Store, zone_id: str) -> None:
 def maps_router() -> APIRouter:
     """/maps/… (tag "maps")."""
     router = APIRouter(tags=["maps"])
-    once = _Once()
 
     @router.get("/maps/static/{path:path}", include_in_schema=False)
     def static(path: str) -> FileResponse:
@@ -159,11 +156,9 @@ def maps_router() -> APIRouter:
         """闲置（按处置建议）、批而未供地块（可/不可供应）、低效用地（按原因）的交互式地图。
 
         The three clean-ups at ``as_of`` on one interactive map (same result as /cleanup)."""
-        from gis.cleanup import cleanup as run
         from gis.maps.interactive import cleanup_map
 
-        key = ("cleanup", day, store.stamps(ANALYSIS_LAYERS))
-        result: Any = once.get(memo, key, lambda: run(store.frames(ANALYSIS_LAYERS), day, policy))
+        result = cleanup_result(store, memo, policy, day)
         layers = store.frames(("zones", "constraints", "infrastructure"))
         return _page(cleanup_map(result, layers, basemap=basemap, tianditu_key=tk,
                                  **_html(request)))
@@ -178,22 +173,9 @@ def maps_router() -> APIRouter:
                        policy: PolicyDep) -> HTMLResponse:
         """宗地亩均评价等级分级图与开发区集约利用指标。/ Parcels by per-mu class, zone
         indicators (same result as /evaluation)."""
-        from gis.evaluation import evaluate
         from gis.maps.interactive import permu_map
 
-        reference = store.workspace.get_meta("demo_as_of")
-        as_of = as_date(reference) if reference and year is None else None
-        key = ("evaluation", year, as_of, store.stamps(ANALYSIS_LAYERS))
-
-        def make() -> object:
-            layers = store.frames(ANALYSIS_LAYERS)
-            if "enterprises" not in layers:
-                raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
-                                      "the workspace has no enterprises layer; import the list "
-                                      "first")
-            return evaluate(layers, year=year, as_of=as_of, policy=policy)
-
-        result: Any = once.get(memo, key, make)
+        result = evaluation_result(store, memo, policy, year)
         layers = store.frames(("zones", "constraints", "infrastructure"))
         return _page(permu_map(result, layers, basemap=basemap, tianditu_key=tk,
                                **_html(request)))
