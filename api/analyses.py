@@ -41,7 +41,6 @@ from api.settings import Settings
 from api.store import Memo, Store
 from gis.access import Role
 from gis.dates import EARLIEST, LATEST, as_date, default_as_of
-from gis.errors import ValidationError
 from gis.policy import Policy
 from layers import ANALYSIS_LAYERS, MATCH_LAYERS
 
@@ -143,15 +142,8 @@ def evaluation_result(store: Store, memo: Memo, policy: Policy, year: int | None
     as_of = as_date(reference) if reference and year is None else None
     key = ("evaluation", year, as_of, store.stamps(ANALYSIS_LAYERS))
 
-    def make() -> object:
-        layers = store.frames(ANALYSIS_LAYERS)
-        if "enterprises" not in layers:
-            raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
-                                  "the workspace has no enterprises layer; import the list "
-                                  "first")
-        return evaluate(layers, year=year, as_of=as_of, policy=policy)
-
-    return _ONCE.get(memo, key, make)
+    return _ONCE.get(memo, key, lambda: evaluate(store.frames(ANALYSIS_LAYERS), year=year,
+                                                 as_of=as_of, policy=policy))
 
 
 def _features(rows: list[dict[str, Any]], key: str, listed: str | None = None

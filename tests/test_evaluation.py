@@ -73,3 +73,14 @@ def test_cli_evaluate_writes_layers(tmp_path):
                                    "-o", str(xlsx), "--no-write"])
     assert run.exit_code == 0, run.output
     assert "2024年度" in load_workbook(xlsx)["规上企业公示"]["A1"].value
+
+
+def test_evaluation_without_enterprises_says_what_to_import():
+    from gis.errors import ValidationError
+    from gis.evaluation import evaluate
+    from layers.demo import build_demo
+
+    layers = {k: v for k, v in build_demo().items() if k != "enterprises"}
+    with pytest.raises(ValidationError) as err:
+        evaluate(layers, as_of="2026-09-30")
+    assert "enterprises" in err.value.en and "企业名单" in err.value.zh

@@ -116,9 +116,6 @@ def evaluate(
                               f"--format must be table, json or xlsx: {format}")
     ws = open_workspace(resolve_workspace(workspace, for_reading=True))
     layers = _load_layers(ws)
-    if "enterprises" not in layers:
-        raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
-                              "the workspace has no enterprises layer; import the list first")
     demo_day = ws.get_meta("demo_as_of")
     result = run(layers, year=year, as_of=demo_day if demo_day and year is None else None,
                  policy=Policy.load(policy))

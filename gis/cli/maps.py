@@ -84,9 +84,6 @@ def map_evaluation(out: OutOpt, workspace: WorkspaceOpt = None,
     _suffix(out, ("html",))
     ws = _open(workspace)
     layers = _load_layers(ws, (*ANALYSIS_LAYERS, "constraints", "infrastructure"))
-    if "enterprises" not in layers:
-        raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
-                              "the workspace has no enterprises layer; import the list first")
     demo_day = ws.get_meta("demo_as_of")
     result = evaluate(layers, year=year, as_of=demo_day if demo_day and year is None else None,
                       policy=Policy.load(policy))

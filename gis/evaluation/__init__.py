@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gis.dates import as_date
+from gis.errors import ValidationError
 from gis.policy import Policy
 
 __all__ = ["EvaluationResult", "evaluate"]
@@ -64,6 +65,9 @@ def evaluate(layers: Mapping[str, pd.DataFrame], *, year: int | None = None,
     from gis.schema import empty_frame
     from layers import catalogue
 
+    if layers.get("enterprises") is None:
+        raise ValidationError("工作空间没有企业图层（enterprises），请先导入企业名单",
+                              "the workspace has no enterprises layer; import the list first")
     policy = policy or Policy.load()
     crs = next((f.crs for f in layers.values() if isinstance(f, gpd.GeoDataFrame)), None)
 
