@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 
-from api.deps import get_memo, get_policy, get_settings, get_store, needs
+from api.deps import MemoDep, PolicyDep, SettingsDep, StoreDep, needs
 from api.errors import ApiError
 from api.models import (
     CleanupAnswer,
@@ -51,10 +51,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 T = TypeVar("T")
 
-StoreDep = Annotated[Store, Depends(get_store)]
-MemoDep = Annotated[Memo, Depends(get_memo)]
-PolicyDep = Annotated[Policy, Depends(get_policy)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 class Format(enum.StrEnum):
@@ -67,7 +63,7 @@ class Format(enum.StrEnum):
 
 # -- one small dependency per query parameter ------------------------------------------------
 def as_of_query(
-    store: Annotated[Store, Depends(get_store)],
+    store: StoreDep,
     as_of: Annotated[str | None, Query(
         max_length=40, json_schema_extra={"format": "date"},
         description="统计日期 YYYY-MM-DD（默认：示范县基准日，否则今天）/ as-of day "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Depends, Request
 
@@ -12,7 +13,8 @@ from api.store import Memo, Store
 from gis.access import Role, require
 from gis.policy import Policy
 
-__all__ = ["get_memo", "get_policy", "get_settings", "get_store", "needs"]
+__all__ = ["MemoDep", "PolicyDep", "SettingsDep", "StoreDep", "get_memo", "get_policy",
+           "get_settings", "get_store", "needs"]
 
 
 def get_store(request: Request) -> Store:
@@ -30,6 +32,12 @@ def get_policy(request: Request) -> Policy:
 def get_memo(request: Request) -> Memo:
     """The cache of analysis results (cleanup, evaluation, match indexes)."""
     return request.app.state.memo
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+MemoDep = Annotated[Memo, Depends(get_memo)]
+PolicyDep = Annotated[Policy, Depends(get_policy)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def needs(role: Role, what_zh: str, what_en: str) -> Callable[..., Caller]:

@@ -23,13 +23,12 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from api.analyses import as_of_query, cleanup_result, evaluation_result, year_query
 from api.auth import Caller, caller
-from api.deps import get_memo, get_policy, get_settings, get_store, needs
+from api.deps import MemoDep, PolicyDep, SettingsDep, StoreDep, needs
 from api.errors import JSON_ERRORS, ApiError
 from api.settings import Settings
-from api.store import Memo, Store
+from api.store import Store
 from gis.access import Role, require
 from gis.maps.interactive import BASEMAPS, STATIC_DIR
-from gis.policy import Policy
 from layers import MATCH_LAYERS
 
 __all__ = ["maps_router"]
@@ -41,10 +40,6 @@ PNG = "image/png"
 PARK_LAYERS = ("zones", "parcels", "unsupplied_pieces", "idle", "low_efficiency",
                "infrastructure", "constraints")
 
-StoreDep = Annotated[Store, Depends(get_store)]
-MemoDep = Annotated[Memo, Depends(get_memo)]
-PolicyDep = Annotated[Policy, Depends(get_policy)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 class Basemap(enum.StrEnum):

@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.auth import Caller, caller
 from api.deps import get_settings, get_store
 from api.errors import JSON_ERRORS
+from api.models import Link
 from api.settings import Settings
 from api.store import Memo, Snapshot, Store
 from gis.access import PUBLIC_VIEWS, Role, mask, visible_layers
@@ -83,7 +84,6 @@ __all__ = [
     "Feature",
     "FeatureCollection",
     "LandingPage",
-    "Link",
     "Queryables",
     "features_router",
     "get_collection",
@@ -111,13 +111,6 @@ ITEMS_PARAMETERS = frozenset({"bbox", "bbox-crs", "crs", "limit", "offset", "dat
 
 
 # -- response models ----------------------------------------------------------------------------
-class Link(BaseModel):
-    href: str
-    rel: str
-    type: str | None = None
-    title: str | None = None
-
-
 class LandingPage(BaseModel):
     title: str
     description: str
