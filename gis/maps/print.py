@@ -192,6 +192,18 @@ def _source_label(code: str) -> str:
     return source_label(code)
 
 
+def _map_axes(ax, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+    """Frame ``ax`` as a map: these limits (Gauss-Krüger metres), equal scale, no ticks and
+    no axis names (geopandas names the GK axes; a map needs none)."""
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.xaxis.label.set_visible(False)
+    ax.yaxis.label.set_visible(False)
+
+
 def _plain(frame: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
     if frame is None or not isinstance(frame, gpd.GeoDataFrame) or len(frame) == 0:
         return None
@@ -538,13 +550,7 @@ def _draw_inset(ax: Axes, zones: gpd.GeoDataFrame, zone_id: str, infra, extent, 
     ax.add_patch(Rectangle((wx0, wy0), wx1 - wx0, wy1 - wy0, facecolor="none",
                            edgecolor=colour("frame", "site"), linewidth=0.8 * k, zorder=4))
     xl, yl = _frame_limits(extent, 1.0, 1.0, pad=0.04)
-    ax.set_xlim(*xl)
-    ax.set_ylim(*yl)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.xaxis.label.set_visible(False)  # geopandas names the GK axes; a map needs no names
-    ax.yaxis.label.set_visible(False)
+    _map_axes(ax, xl, yl)
     ax.set_title("区位 Location（县域数据范围）", fontsize=fs, pad=2)
 
 
@@ -613,13 +619,7 @@ def build_park_poster(layers: Mapping[str, pd.DataFrame], zone_id: str, *, paper
         land.plot(ax=ax, color=[colour("source", s) for s in land["source"]],
                   edgecolor="white", linewidth=0.35 * k, zorder=8)
     zgeom.boundary.plot(ax=ax, color=colour("frame", "park"), linewidth=1.6 * k, zorder=9)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.xaxis.label.set_visible(False)  # geopandas names the GK axes; a map needs no names
-    ax.yaxis.label.set_visible(False)
+    _map_axes(ax, xlim, ylim)
     for spine in ax.spines.values():
         spine.set_linewidth(0.8 * k)
     kinds = _draw_facilities(ax, infra, k, fs * 0.85, window=window)
@@ -900,13 +900,7 @@ def _draw_brief(page: _Page, site, project, layers, site_geom, geom, crs, day) -
     gpd.GeoSeries(parts, crs=crs).plot(ax=ax, facecolor=colour("frame", "site"), alpha=0.5,
                                        edgecolor=colour("frame", "site"), linewidth=1.4,
                                        zorder=8)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.xaxis.label.set_visible(False)  # geopandas names the GK axes; a map needs no names
-    ax.yaxis.label.set_visible(False)
+    _map_axes(ax, xlim, ylim)
     kinds = _draw_facilities(ax, infra, 0.85, 6.0, window=window)
     halo = [withStroke(linewidth=2.0, foreground="white")]
     c = shapely.point_on_surface(geom)
