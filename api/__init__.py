@@ -54,10 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from gis.workspace import open_workspace
 
     settings = settings or Settings()
-    if settings.workspace is None:
-        raise WorkspaceError("未配置工作空间（DIDENG_WORKSPACE）",
-                             "no workspace configured (DIDENG_WORKSPACE)")
-    workspace = open_workspace(settings.workspace)
+    if settings.location is None:
+        raise WorkspaceError("未配置工作空间（DIDENG_WORKSPACE 或 DIDENG_DATABASE_URL）",
+                             "no workspace configured (DIDENG_WORKSPACE or DIDENG_DATABASE_URL)")
+    workspace = open_workspace(settings.location)
     production = settings.environment == "production"
     keys = KeyRing.load(keys=settings.api_keys, keys_file=settings.keys_file,
                         demo=settings.demo_keys, production=production)

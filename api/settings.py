@@ -3,7 +3,8 @@
 ==========================  =========================================================  =========
 variable                    meaning                                                    default
 ==========================  =========================================================  =========
-DIDENG_WORKSPACE            the workspace served (a .gpkg)                             required
+DIDENG_WORKSPACE            the workspace served (a .gpkg path or a postgresql:// URL)   one of
+DIDENG_DATABASE_URL         the PostGIS workspace served (postgresql://…?schema=NAME)  these two
 DIDENG_ENVIRONMENT          ``development`` or ``production``                          development
 DIDENG_API_KEYS             JSON list of ``"role:sha256:name"`` (hashes, never keys)   []
 DIDENG_KEYS_FILE            a TOML keys file (``dideng key new`` writes it)            none
@@ -35,7 +36,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DIDENG_", extra="ignore")
 
-    workspace: Path | None = None
+    workspace: str | Path | None = None
+    database_url: str | None = None
     environment: Literal["development", "production"] = "development"
     title: str = "地等 dideng"
     api_keys: list[str] = Field(default_factory=list)
@@ -49,6 +51,18 @@ class Settings(BaseSettings):
     policy: Path | None = None
     base_url: str | None = None
     tianditu_key: str | None = None
+
+    @property
+    def location(self) -> str | Path | None:
+        """The workspace served: ``workspace`` or ``database_url`` (the same one if both)."""
+        if self.workspace and self.database_url and str(self.workspace) != self.database_url:
+            from gis.errors import WorkspaceError
+
+            raise WorkspaceError(
+                "DIDENG_WORKSPACE 与 DIDENG_DATABASE_URL 同时设置且不同，无法确定服务哪个工作空间",
+                "DIDENG_WORKSPACE and DIDENG_DATABASE_URL are both set and differ; the workspace "
+                "to serve is ambiguous")
+        return self.workspace or self.database_url
 
     @property
     def max_upload_bytes(self) -> int:

@@ -27,7 +27,7 @@ from gis.io.vector import VECTOR_SUFFIXES, read_vector, write_vector
 from gis.report import ROW, Report
 from gis.units import area_mu
 from gis.validate import validate, validate_geometry
-from gis.workspace import ImportLogEntry, Workspace, open_workspace
+from gis.workspace import ImportLogEntry, Workspace, open_workspace, workspace_exists
 from layers import Layer, catalogue
 
 __all__ = ["ImportResult", "convert", "export_layer", "import_file", "read_source", "sniff_kind"]
@@ -208,7 +208,7 @@ def import_file(
     lay = catalogue.resolve_layer(layer)
     path = Path(path)
     ws = workspace if isinstance(workspace, Workspace) else None
-    if ws is None and Path(workspace).exists():
+    if ws is None and workspace_exists(workspace):
         ws = open_workspace(workspace)
     step("读取 reading")
     parcels = None

@@ -1,5 +1,9 @@
-"""Shared fixtures: small files made in tmp_path, never fetched from the network."""
+"""Shared fixtures: small files made in tmp_path, never fetched from the network; the PostGIS
+test database (a local server, skipped when absent)."""
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,3 +68,55 @@ def txt_with_holes_and_parts(tmp_path: Path) -> Path:
 @pytest.fixture
 def bowtie() -> Polygon:
     return Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
+
+
+# -- PostGIS ------------------------------------------------------------------------------------
+DEFAULT_TEST_DATABASE_URL = "postgresql://dideng:dideng@localhost:5432/dideng_test"
+
+
+def _without_schema(url: str) -> str:
+    """A dideng workspace URL without its ``schema`` parameter (what libpq accepts)."""
+    base, _, query = url.partition("?")
+    kept = [item for item in query.split("&") if item and item.split("=", 1)[0] != "schema"]
+    return base + ("?" + "&".join(kept) if kept else "")
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> str:
+    """The PostGIS test database: ``$DIDENG_TEST_DATABASE_URL``, by default
+    postgresql://dideng:dideng@localhost:5432/dideng_test (``.ci/postgis`` makes it). PostGIS
+    tests skip with the reason when it is not reachable or lacks the postgis extension — and
+    fail instead when ``DIDENG_REQUIRE_POSTGIS=1`` (CI, where nothing may be skipped)."""
+    import psycopg
+
+    from gis.workspace import mask_location
+
+    url = _without_schema(os.environ.get("DIDENG_TEST_DATABASE_URL") or DEFAULT_TEST_DATABASE_URL)
+    try:
+        with psycopg.connect(url, connect_timeout=5) as con:
+            row = con.execute(
+                "SELECT extversion FROM pg_extension WHERE extname = 'postgis'").fetchone()
+        reason = None if row else "the postgis extension is missing (CREATE EXTENSION postgis;)"
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+    if reason is not None:
+        message = (f"PostGIS 不可用，跳过 PostGIS 测试 / PostGIS not reachable at "
+                   f"{mask_location(url)}: {reason}; set DIDENG_TEST_DATABASE_URL or run "
+                   ".ci/postgis")
+        if os.environ.get("DIDENG_REQUIRE_POSTGIS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def postgis_workspace_url(postgis_url: str) -> Iterator[str]:
+    """A workspace URL on a fresh schema of the test database (not created yet), dropped after
+    the test."""
+    import psycopg
+    from psycopg import sql
+
+    schema = f"t_{uuid.uuid4().hex}"
+    yield f"{postgis_url}{'&' if '?' in postgis_url else '?'}schema={schema}"
+    with psycopg.connect(postgis_url, autocommit=True) as con:
+        con.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))

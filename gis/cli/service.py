@@ -73,7 +73,7 @@ def serve(
         if written:
             err.print(f"示范县分析结果已写入 / demo results written: {', '.join(written)}",
                       highlight=False)
-    kwargs: dict[str, object] = {"workspace": path}
+    kwargs: dict[str, object] = {"workspace": str(path)}
     if keys_file is not None:
         kwargs["keys_file"] = keys_file
     settings = Settings(**kwargs)
@@ -81,7 +81,7 @@ def serve(
         settings = settings.model_copy(update={"demo_keys": True})
     app_ = create_app(settings)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    out.print(f"地等服务 dideng service — 工作空间 workspace: {path}", highlight=False)
+    out.print(f"地等服务 dideng service — 工作空间 workspace: {ws.location}", highlight=False)
     out.print(f"  浏览器 / browser:      {base}/docs", highlight=False)
     out.print(f"  QGIS（OGC API – Features）: {base}/", highlight=False)
     if settings.demo_keys:

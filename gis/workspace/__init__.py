@@ -5,14 +5,23 @@ canonical CRS — the county's CGCS2000 3° Gauss-Krüger zone, chosen when the 
 created. Every write is atomic (a failed write leaves the previous layer as it was) and every
 import is recorded in the import log.
 
-Storage behind one interface: :class:`~gis.workspace.gpkg.GeoPackageWorkspace` is the embedded
-default (one ``.gpkg`` file QGIS opens); a PostGIS implementation with the same methods follows
-(DIDENG_DATABASE_URL). Analyses never know which one they read.
+Storage behind one interface, chosen by the location:
+
+- a path — :class:`~gis.workspace.gpkg.GeoPackageWorkspace`, the embedded default: one ``.gpkg``
+  file that QGIS opens;
+- a ``postgresql://user:password@host:port/dbname?schema=NAME`` URL (``postgres://`` too; the
+  service reads it from ``DIDENG_DATABASE_URL``) — :class:`~gis.workspace.postgis.PostGISWorkspace`:
+  one PostgreSQL schema (default ``dideng``) shared by many users, tables QGIS opens as they are.
+
+Analyses, the CLI and the service never know which one they read. A location is shown with
+:func:`mask_location`, which hides a database password.
 """
 
 from __future__ import annotations
 
 import abc
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +32,16 @@ from pyproj import CRS
 
 from gis.errors import WorkspaceError
 
-__all__ = ["ImportLogEntry", "Workspace", "open_workspace"]
+__all__ = [
+    "ImportLogEntry",
+    "Workspace",
+    "is_database_url",
+    "mask_location",
+    "open_workspace",
+    "workspace_exists",
+]
+
+_DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,7 @@ class Workspace(abc.ABC):
     @staticmethod
     def open(location: str | Path, *, create: bool = False, crs: CRS | int | str | None = None
              ) -> Workspace:
-        """Open the workspace at ``location`` (a .gpkg path; a postgresql:// URL later).
+        """Open the workspace at ``location`` (a .gpkg path or a ``postgresql://`` URL).
 
         With ``create=True`` a missing workspace is created in ``crs`` (required then).
         """
@@ -59,6 +77,12 @@ class Workspace(abc.ABC):
     @staticmethod
     def create(location: str | Path, crs: CRS | int | str, *, overwrite: bool = False
                ) -> Workspace:
+        """Create a workspace in ``crs`` at ``location`` (a .gpkg path or a ``postgresql://``
+        URL); an existing one is refused unless ``overwrite``."""
+        if is_database_url(location):
+            from gis.workspace.postgis import PostGISWorkspace
+
+            return PostGISWorkspace.create(str(location), crs, overwrite=overwrite)
         from gis.workspace.gpkg import GeoPackageWorkspace
 
         return GeoPackageWorkspace.create(location, crs, overwrite=overwrite)
@@ -66,7 +90,8 @@ class Workspace(abc.ABC):
     # -- the interface ----------------------------------------------------------------------
     @property
     @abc.abstractmethod
-    def location(self) -> str: ...
+    def location(self) -> str:
+        """Where the workspace is, fit to show (a database password is masked)."""
 
     @abc.abstractmethod
     def layers(self) -> list[str]:
@@ -102,6 +127,15 @@ class Workspace(abc.ABC):
     def set_meta(self, key: str, value: str) -> None: ...
 
     @abc.abstractmethod
+    def meta(self) -> dict[str, str]:
+        """All metadata keys and values (``crs``, ``created``, ``demo_as_of`` …)."""
+
+    @abc.abstractmethod
+    def extend_log(self, entries: Iterable[ImportLogEntry]) -> None:
+        """Append lines to the import log in one transaction (e.g. the history of a copied
+        workspace)."""
+
+    @abc.abstractmethod
     def info(self, name: str) -> dict[str, object]:
         """Row count, geometry type, CRS and bounds of a layer, without reading it."""
 
@@ -109,15 +143,62 @@ class Workspace(abc.ABC):
         return f"<{type(self).__name__} {self.location} EPSG:{self.crs.to_epsg()}>"
 
 
+def is_database_url(location: str | Path) -> bool:
+    """Whether ``location`` names a PostGIS workspace (``postgresql://`` or ``postgres://``).
+
+    >>> is_database_url("postgresql://dideng@localhost/gis?schema=county")
+    True
+    >>> is_database_url("dideng.gpkg")
+    False
+    """
+    return isinstance(location, str) and location.startswith(_DATABASE_SCHEMES)
+
+
+def mask_location(location: str | Path) -> str:
+    """``location`` fit to show: a database URL's password replaced by ``***``.
+
+    >>> mask_location("postgresql://dideng:s3cret@db.local:5432/gis?schema=county")
+    'postgresql://dideng:***@db.local:5432/gis?schema=county'
+    >>> mask_location("postgresql://dideng@db.local/gis?password=s3cret&schema=county")
+    'postgresql://dideng@db.local/gis?password=***&schema=county'
+    >>> mask_location("county/dideng.gpkg")
+    'county/dideng.gpkg'
+    """
+    text = str(location)
+    if not is_database_url(text):
+        return text
+    scheme, rest = text.split("://", 1)
+    # the user information ends at the last "@" (an unencoded "/" or "?" in a password must not
+    # let it through; masking too much is harmless)
+    at = rest.rfind("@")
+    if at >= 0 and ":" in rest[:at]:
+        rest = rest[: rest.index(":")] + ":***" + rest[at:]
+    rest = re.sub(r"([?&]password=)[^&]*", r"\1***", rest)
+    return f"{scheme}://{rest}"
+
+
+def workspace_exists(location: str | Path) -> bool:
+    """Whether a workspace is at ``location``: the .gpkg file exists, or the database schema
+    holds a dideng workspace (an unreachable database raises
+    :class:`~gis.errors.WorkspaceError`)."""
+    if is_database_url(location):
+        from gis.workspace.postgis import PostGISWorkspace
+
+        return PostGISWorkspace.exists(str(location))
+    return Path(location).exists()
+
+
 def open_workspace(location: str | Path, *, create: bool = False,
                    crs: CRS | int | str | None = None) -> Workspace:
-    """Open (or with ``create`` make) the workspace at ``location``."""
-    text = str(location)
-    if text.startswith(("postgresql://", "postgres://")):
-        raise WorkspaceError(
-            "PostGIS 工作空间尚未实现（见 issue 8）；请使用 .gpkg 文件",
-            "the PostGIS workspace is not implemented yet (issue 8); use a .gpkg file",
-        )
+    """Open (or with ``create`` make) the workspace at ``location``: a .gpkg path or a
+    ``postgresql://…?schema=NAME`` URL."""
+    if is_database_url(location):
+        from gis.workspace.postgis import PostGISWorkspace
+
+        url = str(location)
+        if create and not PostGISWorkspace.exists(url):
+            return PostGISWorkspace.create(url, _required_crs(crs))
+        return PostGISWorkspace(url)
     from gis.workspace.gpkg import GeoPackageWorkspace
 
     path = Path(location)
@@ -127,8 +208,12 @@ def open_workspace(location: str | Path, *, create: bool = False,
         raise WorkspaceError(
             f"工作空间不存在：{path}", f"workspace does not exist: {path}"
         )
+    return GeoPackageWorkspace.create(path, _required_crs(crs))
+
+
+def _required_crs(crs: CRS | int | str | None) -> CRS | int | str:
     if crs is None:
         raise WorkspaceError(
             "新建工作空间需要指定坐标系", "creating a workspace needs its CRS"
         )
-    return GeoPackageWorkspace.create(path, crs)
+    return crs

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import threading
 import uuid
+from collections.abc import Iterable
 from contextlib import closing, contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -248,6 +249,24 @@ class GeoPackageWorkspace(Workspace):
             con.execute(f"DELETE FROM {META} WHERE key = ?", (key,))
             con.execute(f"INSERT INTO {META} (key, value) VALUES (?, ?)", (key, value))
             con.execute("COMMIT")
+
+    @_locked
+    def meta(self) -> dict[str, str]:
+        with self._connect() as con:
+            rows = con.execute(f"SELECT key, value FROM {META} ORDER BY key").fetchall()
+        return dict(rows)
+
+    @_locked
+    def extend_log(self, entries: Iterable[ImportLogEntry]) -> None:
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                for entry in entries:
+                    self._insert_log(con, entry)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
 
     # -- writing ----------------------------------------------------------------------------
     @_locked

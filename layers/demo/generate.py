@@ -414,14 +414,15 @@ def build_demo(*, scale: int = 1, seed: int = DEMO_SEED
 
 def write_demo(path: str | Path, *, scale: int = 1, seed: int = DEMO_SEED,
                progress: Callable[[str], None] | None = None,
-               samples: str | Path | None = None) -> Path:
-    """Build the demo county and write it as a GeoPackage workspace at ``path``
-    (replacing a file that is there). Returns the path. With ``samples``, also write sample
+               samples: str | Path | None = None) -> str | Path:
+    """Build the demo county and write it as a workspace at ``path`` — a GeoPackage file or a
+    ``postgresql://`` URL — replacing the workspace that is there. Returns the location. With ``samples``, also write sample
     bureau files cut from it into that folder (:mod:`layers.demo.samples`)."""
-    from gis.workspace import ImportLogEntry, Workspace
+    from gis.workspace import ImportLogEntry, Workspace, is_database_url
 
     say = progress or (lambda _msg: None)
-    path = Path(path)
+    if not is_database_url(str(path)):
+        path = Path(path)
     say(f"生成示范县（{scale} 倍）/ building the demo county (scale {scale})")
     layers = build_demo(scale=scale, seed=seed)
     ws = Workspace.create(path, DEMO_CRS, overwrite=True)
