@@ -11,7 +11,10 @@ them:
   area of the union of the footprints ∩ parcel — overlapping footprints are not counted twice.
 
 Everything is vectorized: one STRtree query buildings × parcels, one intersection over the
-pairs that cross a parcel edge, bincount sums; no Python loop per parcel or building.
+pairs that cross a parcel edge, bincount sums; no Python loop per parcel or building. The sums
+are taken in a canonical order (each parcel's pieces sorted by value), so a parcel's measures do
+not depend on which other buildings were read with it: the partitioned engine, which reads the
+buildings around each cell, gets the same floats as one pass over the whole layer.
 
 >>> import geopandas as gpd
 >>> buildings = gpd.GeoDataFrame(
@@ -120,6 +123,14 @@ def building_measures(geoms: np.ndarray, buildings: pd.DataFrame, tall_storey_m:
     piece_area = shapely.area(pieces)
     real = piece_area > 0
     p_idx, b_idx, pieces, piece_area = p_idx[real], b_idx[real], pieces[real], piece_area[real]
+    # canonical order: each parcel's pieces by value (area, floors, state, then position), so
+    # the sums do not depend on the order the buildings came in — a parcel measured with the
+    # buildings of its neighbourhood gets the very numbers it gets with the whole layer
+    corner = shapely.bounds(pieces)
+    order = np.lexsort((corner[:, 3], corner[:, 2], corner[:, 1], corner[:, 0],
+                        dilapidated[b_idx], counted[b_idx], piece_area, p_idx))
+    p_idx, b_idx, pieces, piece_area = p_idx[order], b_idx[order], pieces[order], \
+        piece_area[order]
 
     floor_area = np.bincount(p_idx, piece_area * counted[b_idx], minlength=n)
     footprint = np.bincount(p_idx, piece_area, minlength=n)

@@ -7,6 +7,7 @@ and sums them up by zone and by town — the numbers a bureau reports.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,7 @@ from gis.cleanup.idle import idle
 from gis.cleanup.lowefficiency import low_efficiency
 from gis.cleanup.unsupplied import Unsupplied, unsupplied
 from gis.dates import as_date  # re-exported: gis.cleanup.as_date
+from gis.measures import leaf_zones, smallest_containing, tenancy_hosts
 from gis.policy import Policy
 from gis.schema import empty_frame
 from layers import catalogue
@@ -31,21 +33,14 @@ __all__ = ["CleanupResult", "as_date", "cleanup", "idle", "low_efficiency", "pla
 RESULT_LAYERS = ("idle", "unsupplied_batches", "unsupplied_pieces", "low_efficiency")
 
 
-def _leaf_zones(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Zones no other zone names as parent: the parks of 一区三园, or the zone itself."""
-    if "parent_id" not in zones:
-        return zones
-    parents = set(zones["parent_id"].dropna())
-    leaves = zones[~zones["zone_id"].isin(parents)]
-    return leaves if len(leaves) else zones
-
-
 def place_rows(frame: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None,
                zones: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """Fill ``zone_id`` and ``town`` from where each row's geometry lies.
 
     zone_id: the park (leaf zone) containing the row's representative point; town: the town of
     the parcel containing that point, else the zone's town. Values already present are kept.
+    Each row is placed on its own, so rows may be placed cell by cell (the parcels read around
+    the rows suffice: a parcel containing a row's point intersects the row).
     """
     out = frame.copy()
     if len(out) == 0:
@@ -59,20 +54,16 @@ def place_rows(frame: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame | None,
         result = pd.Series(pd.NA, index=out.index, dtype="str")
         if layer is None or len(layer) == 0 or column not in layer:
             return result
-        geoms = np.asarray(layer.geometry.values)
-        tree = shapely.STRtree(geoms)
-        pt_idx, poly_idx = tree.query(points, predicate="within")
-        if len(pt_idx):
-            # the smallest containing polygon wins where several contain the point
-            areas = shapely.area(geoms[poly_idx])
-            order = np.lexsort((areas, pt_idx))
-            first = np.unique(pt_idx[order], return_index=True)[1]
-            chosen = order[first]
-            values = layer[column].to_numpy(dtype=object)[poly_idx[chosen]]
-            result.iloc[pt_idx[chosen]] = values
+        # the smallest containing polygon wins where several contain the point (equal areas:
+        # the smallest value), whatever the order of the layer
+        values = layer[column].to_numpy(dtype=object)
+        at = smallest_containing(points, np.asarray(layer.geometry.values), values)
+        hit = np.flatnonzero(at >= 0)
+        if len(hit):
+            result.iloc[hit] = values[at[hit]]
         return result
 
-    leaves = _leaf_zones(zones) if zones is not None else None
+    leaves = leaf_zones(zones) if zones is not None else None
     zone = lookup(leaves, "zone_id")
     out["zone_id"] = out["zone_id"].fillna(zone)
     town = lookup(parcels, "town")
@@ -111,13 +102,18 @@ class CleanupResult:
 
 
 def _sum(series: pd.Series) -> float:
-    return float(round(series.fillna(0).sum(), 4))
+    # an exact sum: the same whatever the order of the rows (one engine or the other)
+    return float(round(math.fsum(series.fillna(0).to_numpy(dtype=float)), 4))
+
+
+def _fsum(series: pd.Series) -> float:
+    return math.fsum(series.fillna(0).to_numpy(dtype=float))
 
 
 def summarize(result: CleanupResult) -> dict[str, object]:
     idle_rows, watch, un, low = result.idle, result.watch, result.unsupplied, result.low_efficiency
     by_action = idle_rows.groupby("action").agg(count=("supply_id", "size"),
-                                                area_mu=("area_mu", "sum"))
+                                                area_mu=("area_mu", _fsum))
     reasons = low["reasons"].fillna("").str.split(";").explode()
     return {
         "idle": {
@@ -153,19 +149,20 @@ def summarize(result: CleanupResult) -> dict[str, object]:
 def summary_table(result: CleanupResult, key: str) -> pd.DataFrame:
     """One row per zone or town: counts, 亩 and fees of each list."""
     idle_rows, un, low = result.idle, result.unsupplied, result.low_efficiency
+    # exact sums (math.fsum): the table does not depend on the order of the rows
     parts = [
         idle_rows.groupby(key, dropna=False).agg(
-            idle_count=("supply_id", "size"), idle_mu=("area_mu", "sum"),
-            idle_fee_wan=("fee_wan", "sum")),
+            idle_count=("supply_id", "size"), idle_mu=("area_mu", _fsum),
+            idle_fee_wan=("fee_wan", _fsum)),
         result.watch.groupby(key, dropna=False).agg(watch_count=("supply_id", "size")),
         un.batches.groupby(key, dropna=False).agg(
-            batches=("approval_id", "size"), approved_mu=("approved_mu", "sum"),
-            unsupplied_mu=("unsupplied_mu", "sum")),
+            batches=("approval_id", "size"), approved_mu=("approved_mu", _fsum),
+            unsupplied_mu=("unsupplied_mu", _fsum)),
         un.pieces[un.pieces["usable"].fillna(False)].groupby(key, dropna=False).agg(
-            usable_pieces=("piece_id", "size"), usable_mu=("area_mu", "sum")),
+            usable_pieces=("piece_id", "size"), usable_mu=("area_mu", _fsum)),
         low.groupby(key, dropna=False).agg(
-            low_count=("parcel_id", "size"), low_mu=("area_mu", "sum"),
-            potential_tax_wan=("potential_tax_wan", "sum")),
+            low_count=("parcel_id", "size"), low_mu=("area_mu", _fsum),
+            potential_tax_wan=("potential_tax_wan", _fsum)),
     ]
     table = pd.concat(parts, axis=1).fillna(0)
     table.index = table.index.astype(object).where(table.index.notna(), "（未落区）")
@@ -201,10 +198,14 @@ def cleanup(layers: Mapping[str, pd.DataFrame], as_of: date | str | pd.Timestamp
     un = unsupplied(get("approvals"), get("supplies"), day, policy)
     un = Unsupplied(batches=place_rows(un.batches, parcels, zones),
                     pieces=place_rows(un.pieces, parcels, zones), five_year=un.five_year)
+    # the parcels' measures (areas, buildings, zoning at the point), shared by the 亩均 classes
+    # and the low-efficiency list: the table the partitioned engine builds cell by cell
+    measures = cleanup_measures(get("parcels"), get("buildings"), get("zoning"),
+                                tenancy_hosts(get("tenancies")), policy)
     if permu is None:
-        permu = _permu_classes(get, day, policy)
-    low = low_efficiency(get("parcels"), get("buildings"), get("enterprises"), get("tenancies"),
-                         get("zoning"), day, policy, permu=permu)
+        permu = _permu_classes(get, day, policy, measures)
+    low = low_efficiency(None, None, get("enterprises"), get("tenancies"), None, day, policy,
+                         permu=permu, measures=measures)
     result = CleanupResult(
         as_of=day,
         idle=idle_all[~watch_mask].reset_index(drop=True),
@@ -217,20 +218,39 @@ def cleanup(layers: Mapping[str, pd.DataFrame], as_of: date | str | pd.Timestamp
     return result
 
 
-def _permu_classes(get, day: pd.Timestamp, policy: Policy) -> pd.DataFrame | None:
+def cleanup_measures(parcels: pd.DataFrame | None, buildings: pd.DataFrame | None,
+                     zoning: pd.DataFrame | None, hosts, policy: Policy, *,
+                     geometry: bool = True) -> pd.DataFrame:
+    """The parcels' measure table the clean-ups judge (:func:`gis.measures.parcel_measures`:
+    supplied parcels and the tenancy ``hosts`` measured, zoning at the point) — of the whole
+    layer, or of the parcels of one cell with the buildings and zoning read around them."""
+    from gis.cleanup.lowefficiency import _measure
+
+    return _measure(parcels, buildings, zoning, hosts, policy, geometry=geometry)
+
+
+def _permu_classes(get, day: pd.Timestamp, policy: Policy,
+                   measures: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """The 亩均 classes of the latest evaluation year up to ``day`` (None without firm data):
     D-class owners feed the low-efficiency reason ``permu_class_D``."""
     from gis.evaluation.permu import classes
     from gis.evaluation.permu import permu as evaluate
 
     firms = get("enterprises")
-    years = firms["year"].dropna() if "year" in firms else pd.Series(dtype="Int64")
-    years = years[years <= day.year]
-    if years.empty:
+    year = classes_year(firms, day)
+    if year is None:
         return None
-    evaluation = evaluate(firms, get("parcels"), get("tenancies"), policy, year=int(years.max()),
-                          buildings=get("buildings"))
+    evaluation = evaluate(firms, get("parcels"), get("tenancies"), policy, year=year,
+                          buildings=get("buildings"), measures=measures)
     return classes(evaluation)
+
+
+def classes_year(enterprises: pd.DataFrame, day: pd.Timestamp) -> int | None:
+    """The evaluation year whose 亩均 classes a clean-up at ``day`` uses: the latest year of the
+    enterprise table up to ``day`` (None when there is none)."""
+    years = enterprises["year"].dropna() if "year" in enterprises else pd.Series(dtype="Int64")
+    years = years[years <= day.year]
+    return None if years.empty else int(years.max())
 
 
 def _crs(layers: Mapping[str, pd.DataFrame]):

@@ -57,7 +57,7 @@ from gis.schema import PANDAS_DTYPES, conform
 from gis.units import area_m2, m2_to_mu
 from layers import catalogue, results
 
-__all__ = ["idle"]
+__all__ = ["idle", "sort_ledger"]
 
 _SUPPLIES = catalogue["supplies"]
 _RESULT = results["idle"]
@@ -165,12 +165,19 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
         "area_mu": m2_to_mu(area.loc[df.index]).round(4),
     }, geometry=df.geometry, crs=supplies.crs)
 
-    # idle first by overdue_years descending, then watch by becomes_idle_on; supply_id breaks ties
+    return conform(sort_ledger(out), _RESULT)
+
+
+def sort_ledger(ledger: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The ledger's order: idle rows first by ``overdue_years`` descending, then watch rows by
+    ``becomes_idle_on``; ``supply_id`` breaks ties. Every row is judged on its own, so ledgers
+    of several cells concatenated and sorted are the ledger of the whole."""
+    ledger = ledger.reset_index(drop=True)
+    is_idle = ledger["action"] != "watch"
     order = pd.DataFrame({
         "watch": ~is_idle,
-        "overdue": -out["overdue_years"].where(is_idle, 0.0),
-        "becomes": out["becomes_idle_on"],
-        "supply_id": out["supply_id"],
+        "overdue": -ledger["overdue_years"].where(is_idle, 0.0),
+        "becomes": ledger["becomes_idle_on"],
+        "supply_id": ledger["supply_id"],
     }).sort_values(["watch", "overdue", "becomes", "supply_id"], kind="stable")
-    out = out.loc[order.index].reset_index(drop=True)
-    return conform(out, _RESULT)
+    return ledger.loc[order.index].reset_index(drop=True)

@@ -47,7 +47,11 @@ Rows: evaluated parcels with at least one reason, sorted by the number of reason
 potential_tax_wan (desc, NA last), then parcel_id.
 
 Everything is vectorized: one STRtree query buildings × parcels, one intersection over the
-pairs, bincount sums; no Python loop per parcel or building.
+pairs, bincount sums; no Python loop per parcel or building. The spatial part (areas, building
+measures, zoning at the point) is the parcels' measure table
+(:func:`gis.measures.parcel_measures`); the judging reads only that table, the enterprises and
+the tenancies, in the table's canonical order — so the partitioned engine, which measures
+parcels cell by cell, judges the same table and lists the same rows.
 """
 
 from __future__ import annotations
@@ -58,15 +62,14 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from gis.codes import normalize_industry_code
 from gis.errors import ValidationError
-from gis.frames import numeric_column, same_crs, unique_map
-from gis.metrics import building_measures
+from gis.frames import numeric_column, unique_map
+from gis.measures import MEASURE_COLUMNS, PARCEL_FIELDS, canonical, parcel_measures, tenancy_hosts
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
-from gis.units import area_m2, m2_to_mu
+from gis.units import m2_to_mu
 from layers import results
 
 __all__ = ["REASONS", "low_efficiency"]
@@ -85,50 +88,62 @@ _REL_TOL = 1e-9
 
 
 def low_efficiency(
-    parcels: gpd.GeoDataFrame,
-    buildings: gpd.GeoDataFrame,
+    parcels: gpd.GeoDataFrame | None,
+    buildings: gpd.GeoDataFrame | None,
     enterprises: pd.DataFrame,
     tenancies: pd.DataFrame,
-    zoning: gpd.GeoDataFrame,
+    zoning: gpd.GeoDataFrame | None,
     as_of: date | str | pd.Timestamp,
     policy: Policy | None = None,
     *,
     permu: pd.DataFrame | None = None,
+    measures: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """The low-efficiency ledger at ``as_of`` (rules in the module docstring).
 
     ``permu``: optional 亩均 result with ``credit_code`` and ``class`` (A/B/C/D) — when it has a
     ``year`` column, the latest year ≤ ``as_of.year`` is used. The owner's class fills
     ``permu_class``; class D adds ``permu_class_D``.
+
+    ``measures``: the parcels' measure table (:func:`gis.measures.parcel_measures` with
+    ``buildings`` and ``zoning``, one row per parcel of the layer) when it is already computed —
+    by the partitioned engine, cell by cell. Then ``parcels``, ``buildings`` and ``zoning`` are
+    not read, and the rows carry the table's geometry, if any (none: the caller attaches it).
+    Without it the table is computed here from the layers, by the very same function.
     """
     policy = policy or Policy.load()
     cfg = policy.low_efficiency
     layer = results["low_efficiency"]
     year = pd.Timestamp(as_of).year
+    if measures is None:
+        measures = _measure(parcels, buildings, zoning, tenancy_hosts(tenancies), policy)
+    crs = measures.attrs.get("crs", getattr(parcels, "crs", None))
+    table = canonical(measures)  # one order for the sums, whatever order the rows came in
 
-    ev = _evaluated(parcels, cfg.land_use_prefixes)
+    ev = _evaluated(table, cfg.land_use_prefixes)
     if len(ev) == 0:
-        return empty_frame(layer, crs=parcels.crs)
-    area = area_m2(ev).to_numpy()
-    geoms = np.asarray(ev.geometry.values)
+        return empty_frame(layer, crs=crs)
+    area = ev["area_m2"].to_numpy(dtype=float)
     n = len(ev)
 
-    built = building_measures(geoms, same_crs(buildings, parcels.crs), cfg.tall_storey_m)
-    floor_area = built["floor_area"]
+    floor_area = ev["floor_area"].to_numpy(dtype=float)
+    footprint = ev["footprint"].to_numpy(dtype=float)
+    dilapidated = ev["dilapidated"].to_numpy(dtype=float)
     plot_ratio = floor_area / area
-    coverage = built["coverage"] / area
+    coverage = ev["coverage"].to_numpy(dtype=float) / area
 
     # -- enterprises of the evaluation year ---------------------------------------------------
     ent = _year_rows(enterprises, year)
     owners = ev["owner_credit_code"].astype("str").str.strip().to_numpy(dtype=object)
     industry = pd.Series(owners).map(ent["industry_code"]).astype("str") if len(ent) else \
         pd.Series(pd.NA, index=range(n), dtype="str")
-    tax = _parcel_tax(ev, owners, area, parcels, tenancies, ent["tax_wan"] if len(ent) else None)
+    tax = _parcel_tax(ev, owners, area, table, tenancies, ent["tax_wan"] if len(ent) else None)
     area_mu_ = m2_to_mu(area)
     tax_per_mu = tax / area_mu_
 
     # -- minimum plot ratio and zoning ---------------------------------------------------------
-    zuse, zmin = _zoning_at(geoms, same_crs(zoning, parcels.crs))
+    zuse = ev["zoning_use"].to_numpy(dtype=object, na_value=None)
+    zmin = ev["zoning_min"].to_numpy(dtype=float)
     parcel_class = ev["land_use"].astype("str").str.strip().str[:2].fillna("").to_numpy(
         dtype=object)
     has_zoning = pd.notna(zuse)
@@ -149,9 +164,8 @@ def low_efficiency(
         "coverage_below_min": _below(coverage, float(cfg.coverage_min)),
         "tax_per_mu_below_min": _below(tax_per_mu, float(cfg.tax_per_mu_min)),
         "permu_class_D": (permu_class == "D").fillna(False).to_numpy(dtype=bool),
-        "dilapidated": (built["footprint"] > 0) & (
-            built["dilapidated"] >= cfg.dilapidated_share * built["footprint"]
-            * (1 - _REL_TOL)),
+        "dilapidated": (footprint > 0) & (
+            dilapidated >= cfg.dilapidated_share * footprint * (1 - _REL_TOL)),
         "nonconforming_use": nonconforming,
     }
     count = np.zeros(n, dtype=int)
@@ -190,33 +204,49 @@ def low_efficiency(
         "potential_tax_wan": potential_tax,
         "_n": count,
     })
-    out = gpd.GeoDataFrame(out, geometry=np.asarray(ev.geometry.values), crs=parcels.crs)
+    geoms = np.asarray(ev.geometry.values) if isinstance(ev, gpd.GeoDataFrame) else \
+        np.full(n, None, dtype=object)
+    out = gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
     out = out[out["_n"] > 0]
     out = out.sort_values(["_n", "potential_tax_wan", "parcel_id"],
                           ascending=[False, False, True], na_position="last", kind="stable")
     out = out.drop(columns="_n").reset_index(drop=True)
     if len(out) == 0:
-        return empty_frame(layer, crs=parcels.crs)
+        return empty_frame(layer, crs=crs)
     return conform(out, layer)
 
 
+def _measure(parcels: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | None,
+             zoning: gpd.GeoDataFrame | None, hosts, policy: Policy, *,
+             geometry: bool = True) -> pd.DataFrame:
+    """The measure table of ``parcels`` this analysis reads: supplied parcels and tenancy
+    ``hosts`` measured, zoning at the point (an empty table without parcels)."""
+    if parcels is None or not isinstance(parcels, gpd.GeoDataFrame):
+        crs = getattr(parcels, "crs", None)
+        frame = gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in
+                                  (*PARCEL_FIELDS, *MEASURE_COLUMNS)},
+                                 geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+        frame.attrs["crs"] = crs
+        return frame
+    return parcel_measures(parcels, policy=policy, buildings=buildings, zoning=zoning,
+                           hosts=hosts, geometry=geometry)
+
+
 # ---------------------------------------------------------------------------------------------
-def _evaluated(parcels: gpd.GeoDataFrame, prefixes: list[str]) -> gpd.GeoDataFrame:
-    """Supplied parcels of the evaluated land uses with an owner and an area."""
-    if len(parcels) == 0 or not {"land_use", "status", "owner_credit_code"} <= set(parcels):
-        return parcels.iloc[0:0]
-    use = parcels["land_use"].astype("str").str.strip()
-    owner = parcels["owner_credit_code"].astype("str").str.strip()
-    geom = parcels.geometry
+def _evaluated(table: pd.DataFrame, prefixes: list[str]) -> pd.DataFrame:
+    """Supplied parcels of the evaluated land uses with an owner and an area (rows of the
+    measure table)."""
+    if len(table) == 0 or not {"land_use", "status", "owner_credit_code"} <= set(table):
+        return table.iloc[0:0]
+    use = table["land_use"].astype("str").str.strip()
+    owner = table["owner_credit_code"].astype("str").str.strip()
     keep = (
         use.str.startswith(tuple(prefixes), na=False)
-        & (parcels["status"].astype("str") == "supplied").fillna(False)
+        & (table["status"].astype("str") == "supplied").fillna(False)
         & owner.notna() & (owner != "").fillna(False)
-        & geom.notna() & ~geom.is_empty
+        & (pd.to_numeric(table["area_m2"], errors="coerce") > 0)
     )
-    ev = parcels[keep.to_numpy(dtype=bool)]
-    ev = ev[np.asarray(shapely.area(np.asarray(ev.geometry.values))) > 0]
-    return ev.reset_index(drop=True)
+    return table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
 
 
 def _year_rows(enterprises: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -289,29 +319,6 @@ def _industry_minimum(industry: pd.Series, table: Mapping[str, float], default: 
     two = norm.str[:2].map(table) if len(norm) else norm
     value = pd.to_numeric(three, errors="coerce").fillna(pd.to_numeric(two, errors="coerce"))
     return value.fillna(default).astype("float64").to_numpy()
-
-
-def _zoning_at(geoms: np.ndarray, zoning: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Planned use and plot_ratio_min of the zoning polygon containing each parcel's
-    representative point (the smallest where several do)."""
-    n = len(geoms)
-    use = np.full(n, None, dtype=object)
-    zmin = np.full(n, np.nan)
-    if zoning is None or len(zoning) == 0 or not isinstance(zoning, gpd.GeoDataFrame) \
-            or "planned_use" not in zoning:
-        return use, zmin
-    zgeoms = np.asarray(zoning.geometry.values)
-    points = shapely.point_on_surface(geoms)
-    pt, zi = shapely.STRtree(zgeoms).query(points, predicate="within")
-    if len(pt) == 0:
-        return use, zmin
-    order = np.lexsort((shapely.area(zgeoms[zi]), pt))
-    first = order[np.unique(pt[order], return_index=True)[1]]
-    planned = zoning["planned_use"].astype("str").str.strip().to_numpy(dtype=object)
-    use[pt[first]] = planned[zi[first]]
-    use[pd.isna(use)] = None
-    zmin[pt[first]] = numeric_column(zoning, "plot_ratio_min")[zi[first]]
-    return use, zmin
 
 
 def _permu_classes(permu: pd.DataFrame | None, owners: np.ndarray, year: int) -> pd.Series:

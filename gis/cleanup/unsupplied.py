@@ -75,6 +75,7 @@ releases the GIL). The scale-100 demo county takes a few seconds
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -92,7 +93,8 @@ from gis.schema import conform, empty_frame
 from gis.units import assert_area_crs, m2_to_mu, mu_to_m2
 from layers import results
 
-__all__ = ["DUST_M2", "MIC_MIN_TOLERANCE_M", "MIC_RELATIVE_TOLERANCE", "Unsupplied", "unsupplied"]
+__all__ = ["DUST_M2", "MIC_MIN_TOLERANCE_M", "MIC_RELATIVE_TOLERANCE", "Unsupplied", "assemble",
+           "unsupplied", "unsupplied_pieces", "unsupplied_rows"]
 
 #: parts of an overlay below this area (m²) are numerical noise, not land
 DUST_M2: float = 1.0
@@ -299,7 +301,7 @@ def widths(polygons: np.ndarray, threshold_m: float | None = None) -> np.ndarray
 # the overlay
 # --------------------------------------------------------------------------------------------
 def _overlay_chunk(batches: np.ndarray, approved_m2: np.ndarray, supplies: np.ndarray,
-                   tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray]:
+                   skey: np.ndarray, tree: shapely.STRtree) -> tuple[np.ndarray, np.ndarray]:
     """Supplied area and unsupplied remainder (None where only dust is left) of ``batches``."""
     n = len(batches)
     supplied = np.zeros(n)
@@ -318,8 +320,12 @@ def _overlay_chunk(batches: np.ndarray, approved_m2: np.ndarray, supplies: np.nd
         piece[clip] = shapely.intersection(batches[bi[clip]], supplies[si[clip]])
     parea = shapely.area(piece)
     keep = parea > 0
-    bi, piece, parea = bi[keep], piece[keep], parea[keep]
-    order = np.argsort(bi, kind="stable")
+    bi, si, piece, parea = bi[keep], si[keep], piece[keep], parea[keep]
+    # each batch's pieces in a canonical order — by the supply's key, then by value — not in
+    # the STRtree's: the sums and unions do not depend on which other supplies were read
+    corner = shapely.bounds(piece)
+    order = np.lexsort((corner[:, 3], corner[:, 2], corner[:, 1], corner[:, 0], parea,
+                        skey[si], bi))
     bi, piece, parea = bi[order], piece[order], parea[order]
 
     count = np.bincount(bi, minlength=n)
@@ -356,19 +362,22 @@ def _overlay_chunk(batches: np.ndarray, approved_m2: np.ndarray, supplies: np.nd
     return supplied, remainder
 
 
-def _overlay(batches: np.ndarray, approved_m2: np.ndarray, supplies: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
+def _overlay(batches: np.ndarray, approved_m2: np.ndarray, supplies: np.ndarray,
+             skey: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per batch: supplied m² and the unsupplied remainder geometry (chunks of batches in
-    threads, one STRtree of the supplies shared)."""
+    threads, one STRtree of the supplies shared). ``skey``: the supplies' sort ranks (by
+    ``supply_id``), which order each batch's pieces."""
     supplied = np.zeros(len(batches))
     remainder = np.full(len(batches), None, dtype=object)
     if len(batches) == 0:
         return supplied, remainder
+    if skey is None:
+        skey = np.zeros(len(supplies), dtype=np.intp)
     tree = shapely.STRtree(supplies)
     tree.query(batches[:1])  # the tree is complete before threads share it
     chunks = _chunks(len(batches))
-    done = _map(lambda idx: _overlay_chunk(batches[idx], approved_m2[idx], supplies, tree),
-                chunks)
+    done = _map(lambda idx: _overlay_chunk(batches[idx], approved_m2[idx], supplies, skey,
+                                           tree), chunks)
     for idx, (sup, rem) in zip(chunks, done, strict=True):
         supplied[idx] = sup
         remainder[idx] = rem
@@ -398,6 +407,22 @@ def unsupplied(approvals: gpd.GeoDataFrame, supplies: gpd.GeoDataFrame, as_of,
     policy
         Thresholds (section ``[unsupplied]``); the defaults when omitted.
     """
+    batches = unsupplied_rows(approvals, supplies, as_of, policy)
+    return assemble(batches, unsupplied_pieces(batches, policy), as_of, policy)
+
+
+def unsupplied_rows(approvals: gpd.GeoDataFrame, supplies: gpd.GeoDataFrame, as_of,
+                    policy: Policy | None = None) -> gpd.GeoDataFrame:
+    """The batch rows, each batch judged on its own against the supplies that overlap it.
+
+    Private columns carry what the next steps need: the exact areas (``_approved_m2``,
+    ``_supplied_m2``, ``_unsupplied_m2``), the unsupplied remainder (``_remainder``, cut into
+    pieces by :func:`unsupplied_pieces`) and the number of overlay-noise parts it holds
+    (``_dust_parts``); :func:`assemble` takes the county-wide sums and drops them. Every supply
+    intersecting a batch must be among ``supplies``; others are harmless — so the partitioned
+    engine runs this cell by cell, on the batches whose point lies in the cell and the supplies
+    read around them.
+    """
     rules = (policy if policy is not None else Policy.load()).unsupplied
     day = as_date(as_of)
     crs = approvals.crs
@@ -418,8 +443,10 @@ def unsupplied(approvals: gpd.GeoDataFrame, supplies: gpd.GeoDataFrame, as_of,
     present = ~(shapely.is_missing(batches) | shapely.is_empty(batches))
     approved_m2 = np.where(present, shapely.area(batches), 0.0)
     sgeoms = np.asarray(s.geometry.array, dtype=object)
-    sgeoms = sgeoms[~(shapely.is_missing(sgeoms) | shapely.is_empty(sgeoms))]
-    supplied_m2, remainder = _overlay(batches, approved_m2, sgeoms)
+    real = ~(shapely.is_missing(sgeoms) | shapely.is_empty(sgeoms))
+    skey, _ = pd.factorize(_text(s, "supply_id").to_numpy(dtype=object, na_value=None)[real],
+                           sort=True)
+    supplied_m2, remainder = _overlay(batches, approved_m2, sgeoms[real], skey)
 
     unsupplied_m2 = np.maximum(approved_m2 - supplied_m2, 0.0)
     rate = np.divide(supplied_m2, approved_m2, out=np.full(len(a), np.nan), where=approved_m2 > 0)
@@ -455,27 +482,65 @@ def unsupplied(approvals: gpd.GeoDataFrame, supplies: gpd.GeoDataFrame, as_of,
         "area_mismatch": mismatch,
     })
     batch_frame = conform(gpd.GeoDataFrame(out, geometry=batches, crs=crs), _BATCHES)
+    _, owner, _, dust = _parts(remainder)
+    private = {"_approved_m2": approved_m2, "_supplied_m2": supplied_m2,
+               "_unsupplied_m2": unsupplied_m2,
+               "_dust_parts": np.bincount(owner[dust], minlength=len(a)).astype(np.int64),
+               "_remainder": gpd.GeoSeries(remainder, index=batch_frame.index, crs=crs)}
+    for name, values in private.items():
+        batch_frame.insert(len(batch_frame.columns) - 1, name, values)
+    return batch_frame
 
-    pieces = _pieces(batch_frame, remainder, unsupplied_m2, rules, crs)
-    return Unsupplied(batch_frame, pieces, _five_year(batch_frame, approved_m2, supplied_m2, day,
-                                                      rules))
+
+#: the private columns of :func:`unsupplied_rows` and :func:`unsupplied_pieces`
+PRIVATE = ("_approved_m2", "_supplied_m2", "_unsupplied_m2", "_dust_parts", "_remainder",
+           "_area_m2")
 
 
-def _pieces(batches: gpd.GeoDataFrame, remainder: np.ndarray, unsupplied_m2: np.ndarray, rules,
-            crs) -> gpd.GeoDataFrame:
+def _parts(remainder: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Single polygons of the remainders: parts, owning batch, area, and which are dust."""
+    remainder = np.asarray(remainder, dtype=object)
     has = np.flatnonzero(~shapely.is_missing(remainder))
     polys, owner = _polygons(remainder[has])
     owner = has[owner]
     area = shapely.area(polys)
-    dust = area < DUST_M2
+    return polys, owner, area, area < DUST_M2
+
+
+def assemble(batches: gpd.GeoDataFrame, pieces: gpd.GeoDataFrame, as_of,
+             policy: Policy | None = None) -> Unsupplied:
+    """The :class:`Unsupplied` result from the rows of :func:`unsupplied_rows` and
+    :func:`unsupplied_pieces` — of the whole layer, or of several cells concatenated: the
+    five-year rate and the dust are exact sums (``math.fsum``), the same whatever the order of
+    the rows."""
+    rules = (policy if policy is not None else Policy.load()).unsupplied
+    day = as_date(as_of)
+    unsupplied_m2 = batches["_unsupplied_m2"].to_numpy(dtype=float)
+    piece_m2 = pieces["_area_m2"].to_numpy(dtype=float)
+    five = _five_year(batches, batches["_approved_m2"].to_numpy(dtype=float),
+                      batches["_supplied_m2"].to_numpy(dtype=float), day, rules)
+    dust = {"parts": int(batches["_dust_parts"].sum()),
+            "m2": max(math.fsum(unsupplied_m2) - math.fsum(piece_m2), 0.0)}
+    batches = batches.drop(columns=[c for c in PRIVATE if c in batches])
+    pieces = pieces.drop(columns=[c for c in PRIVATE if c in pieces])
+    pieces.attrs["dust"] = dust
+    return Unsupplied(batches, pieces, five)
+
+
+def unsupplied_pieces(batches: gpd.GeoDataFrame, policy: Policy | None = None
+                      ) -> gpd.GeoDataFrame:
+    """The remainder pieces of the batch rows of :func:`unsupplied_rows`, numbered per batch,
+    with their exact area in ``_area_m2``. Parts under :data:`DUST_M2` are no pieces; the
+    unsupplied area no piece holds (those parts, and remainders under 1 m² never cut out — a
+    batch supplied to within dust by pieces that do not overlap) is summed by :func:`assemble`.
+    """
+    rules = (policy if policy is not None else Policy.load()).unsupplied
+    crs = batches.crs
+    polys, owner, area, dust = _parts(np.asarray(batches["_remainder"].values, dtype=object))
     polys, owner, area = polys[~dust], owner[~dust], area[~dust]
-    # the unsupplied area held by no piece: dust parts dropped, and remainders under 1 m² that
-    # were never cut out (a batch supplied to within dust by pieces that do not overlap)
-    dust_info = {"parts": int(dust.sum()),
-                 "m2": max(float(unsupplied_m2.sum() - area.sum()), 0.0)}
     if len(polys) == 0:
         frame = empty_frame(_PIECES, crs)
-        frame.attrs["dust"] = dust_info
+        frame.insert(len(frame.columns) - 1, "_area_m2", pd.Series([], dtype="float64"))
         return frame
     bounds = shapely.bounds(polys)
     order = np.lexsort((bounds[:, 1], bounds[:, 0], -area, owner))
@@ -500,7 +565,7 @@ def _pieces(batches: gpd.GeoDataFrame, remainder: np.ndarray, unsupplied_m2: np.
         "reason": pd.array(reason, dtype="str"),
     })
     out = conform(gpd.GeoDataFrame(frame, geometry=polys, crs=crs), _PIECES)
-    out.attrs["dust"] = dust_info
+    out.insert(len(out.columns) - 1, "_area_m2", area)
     return out
 
 
@@ -509,8 +574,9 @@ def _five_year(batches: pd.DataFrame, approved_m2: np.ndarray, supplied_m2: np.n
     start = day - pd.DateOffset(years=int(rules.window_years))
     on = batches["approved_on"]
     inside = ((on > start) & (on <= day)).to_numpy(bool)
-    appr = float(m2_to_mu(approved_m2[inside].sum()))
-    sup = float(m2_to_mu(supplied_m2[inside].sum()))
+    # exact sums: the same whatever the order of the batches (whole layer or cells)
+    appr = float(m2_to_mu(math.fsum(approved_m2[inside])))
+    sup = float(m2_to_mu(math.fsum(supplied_m2[inside])))
     rate = sup / appr if appr > 0 else None
     floor = float(rules.rate_floor)
     return {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +22,71 @@ from gis.cli import (
     out,
     resolve_workspace,
 )
-from gis.errors import ValidationError
+from gis.errors import SetupError, ValidationError
+
+EngineOpt = Annotated[str, typer.Option(
+    "--engine", help="计算引擎：local 单机，dask 分区（省级规模，结果与单机相同）/ engine: local, "
+    "or dask (partitioned, province scale; the same results)")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", min=1, help="dask 本机工作进程数（默认 CPU 核数）/ local dask worker processes "
+    "(default: the machine's cores)")]
+SchedulerOpt = Annotated[str | None, typer.Option(
+    "--scheduler", help="连接运行中的 Dask 集群，如 tcp://host:8786（各节点须能读到工作空间）/ "
+    "address of a running Dask scheduler (its workers must reach the workspace)")]
+PartitionsOpt = Annotated[int | None, typer.Option(
+    "--partitions", min=1, help="分区数（默认每 5 万宗地一个）/ number of partitions (default: "
+    "one per 50 000 parcels)")]
+
+
+def _engine(engine: str, workers: int | None, scheduler: str | None,
+            partitions: int | None) -> str:
+    """The engine option checked against the dask-only options."""
+    name = engine.strip().lower()
+    if name not in ("local", "dask"):
+        raise ValidationError(f"--engine 只能是 local 或 dask：{engine}",
+                              f"--engine must be local or dask: {engine}")
+    given = [opt for opt, value in (("--workers", workers), ("--scheduler", scheduler),
+                                    ("--partitions", partitions)) if value is not None]
+    if name == "local" and given:
+        raise ValidationError(f"{'、'.join(given)} 仅用于 --engine dask",
+                              f"{', '.join(given)} only apply to --engine dask")
+    if workers is not None and scheduler is not None:
+        raise ValidationError("--workers 与 --scheduler 不能同时使用（集群的进程数由集群决定）",
+                              "--workers and --scheduler exclude each other (a cluster has its "
+                              "own workers)")
+    return name
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def _dask_client(workers: int | None, scheduler: str | None):
+    """A client of the cluster at ``scheduler``, else of a local cluster of ``workers``
+    single-threaded processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise SetupError(f"无法连接 Dask 集群 {scheduler}：{exc}",
+                             f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        err.print(f"分区计算，集群 {scheduler} / partitioned on the cluster at {scheduler}",
+                  highlight=False)
+        with client:
+            yield client
+        return
+    n = workers or _cores()
+    err.print(f"分区计算，本机 {n} 个进程 / partitioned on {n} local worker processes",
+              highlight=False)
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
 
 
 def _day(ws, option: str | None):
@@ -44,6 +110,10 @@ def cleanup(
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件 / output file")] = None,
     with_geometry: Annotated[bool, typer.Option("--with-geometry", help="JSON 带几何（CRS84）/ geometry in JSON")] = False,
     write: Annotated[bool, typer.Option("--write/--no-write", help="结果写回工作空间图层 / write result layers to the workspace")] = True,
+    engine: EngineOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    partitions: PartitionsOpt = None,
 ) -> None:
     """三清：闲置、批而未供、低效用地台账 / The three clean-ups: idle, unsupplied, low-efficiency."""
     import json
@@ -57,16 +127,24 @@ def cleanup(
     if fmt not in ("table", "json", "xlsx", "gpkg"):
         raise ValidationError(f"--format 只能是 table、json、xlsx、gpkg：{format}",
                               f"--format must be table, json, xlsx or gpkg: {format}")
+    kind = _engine(engine, workers, scheduler, partitions)
     ws = open_workspace(resolve_workspace(workspace, for_reading=True))
     day = _day(ws, as_of)
     rules = Policy.load(policy)
-    layers = _load_layers(ws)
-    result = run(layers, day, rules)
+    if kind == "dask":
+        from gis.partition import cleanup_partitioned
+
+        with _dask_client(workers, scheduler) as client:
+            result = cleanup_partitioned(ws, day, rules, partitions=partitions, client=client)
+        zones = ws.read("zones") if ws.has("zones") else None
+    else:
+        layers = _load_layers(ws)
+        result = run(layers, day, rules)
+        zones = layers.get("zones")
     if write:
         for name, frame in result.layers().items():
             ws.write(name, frame)
     stamp = day.date().isoformat()
-    zones = layers.get("zones")
     zone_names = dict(zip(zones["zone_id"], zones["name"], strict=True)) if zones is not None \
         else None
     if fmt == "json":
@@ -101,6 +179,10 @@ def evaluate(
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="输出文件 / output file")] = None,
     with_geometry: Annotated[bool, typer.Option("--with-geometry", help="JSON 带几何（CRS84）")] = False,
     write: Annotated[bool, typer.Option("--write/--no-write", help="结果写回工作空间图层 / write result layers")] = True,
+    engine: EngineOpt = "local",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    partitions: PartitionsOpt = None,
 ) -> None:
     """亩均效益评价与开发区集约利用指标 / Per-mu evaluation and zone indicators."""
     import json
@@ -114,11 +196,18 @@ def evaluate(
     if fmt not in ("table", "json", "xlsx"):
         raise ValidationError(f"--format 只能是 table、json、xlsx：{format}",
                               f"--format must be table, json or xlsx: {format}")
+    kind = _engine(engine, workers, scheduler, partitions)
     ws = open_workspace(resolve_workspace(workspace, for_reading=True))
-    layers = _load_layers(ws)
     demo_day = ws.get_meta("demo_as_of")
-    result = run(layers, year=year, as_of=demo_day if demo_day and year is None else None,
-                 policy=Policy.load(policy))
+    day = demo_day if demo_day and year is None else None
+    if kind == "dask":
+        from gis.partition import evaluate_partitioned
+
+        with _dask_client(workers, scheduler) as client:
+            result = evaluate_partitioned(ws, year=year, as_of=day, policy=Policy.load(policy),
+                                          partitions=partitions, client=client)
+    else:
+        result = run(_load_layers(ws), year=year, as_of=day, policy=Policy.load(policy))
     if write:
         ws.write("permu_parcels", result.permu.parcels)
         ws.write("zone_indicators", result.zones)

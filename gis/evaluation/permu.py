@@ -102,7 +102,10 @@ per-mu averages Σ figure ÷ Σ land (over firms that have the figure and land) 
 rows without a zone or town as "（未落区）", and a last "合计 total" row.
 
 Everything is vectorized: merges, group-bys and bincounts, a loop only over the (at most nine)
-indicators and the four classes.
+indicators and the four classes. The parcels enter as their measure table
+(:func:`gis.measures.parcel_measures`: area, floor area of the tenancy hosts, park at the point),
+in its canonical order; the partitioned engine (:mod:`gis.partition`) builds that table cell by
+cell and judges it with this very code.
 """
 
 from __future__ import annotations
@@ -117,13 +120,13 @@ import shapely
 
 from gis.errors import ValidationError
 from gis.frames import numeric_column, same_crs
-from gis.metrics import building_measures
+from gis.measures import canonical, parcel_measures, tenancy_hosts, zone_at
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
-from gis.units import area_m2, m2_to_mu
+from gis.units import m2_to_mu
 from layers import results
 
-__all__ = ["CLASSES", "INDICATORS", "Evaluation", "classes", "permu"]
+__all__ = ["CLASSES", "INDICATORS", "Evaluation", "classes", "evaluation_year", "permu"]
 
 #: indicator -> (numerator figure, denominator figure, factor); "land_mu" is the firm's 亩
 INDICATORS: dict[str, tuple[str, str, float]] = {
@@ -299,19 +302,30 @@ def _settings(policy: Policy) -> _Settings:
 def permu(enterprises: pd.DataFrame, parcels: gpd.GeoDataFrame | None,
           tenancies: pd.DataFrame | None, policy: Policy | None = None, *,
           year: int | None = None, buildings: gpd.GeoDataFrame | None = None,
-          zones: gpd.GeoDataFrame | None = None) -> Evaluation:
-    """The 亩均 evaluation of ``year`` (default: the latest year of ``enterprises``)."""
+          zones: gpd.GeoDataFrame | None = None,
+          measures: pd.DataFrame | None = None) -> Evaluation:
+    """The 亩均 evaluation of ``year`` (default: the latest year of ``enterprises``).
+
+    ``measures``: the parcels' measure table (:func:`gis.measures.parcel_measures` with
+    ``buildings``, ``zones`` and the tenancy hosts; one row per parcel) when it is already
+    computed — by the partitioned engine, cell by cell. Then ``parcels`` and ``buildings`` are
+    not read and the parcel rows carry the table's geometry, if any (none: the caller attaches
+    it). Without it the table is computed here, by the very same function.
+    """
     policy = policy or Policy.load()
     cfg = _settings(policy)
-    year = _evaluation_year(enterprises, year)
-    crs = parcels.crs if isinstance(parcels, gpd.GeoDataFrame) else None
+    year = evaluation_year(enterprises, year)
     firms = _firms(enterprises, year)
+    if measures is None and firms.n:
+        measures = _measure(parcels, buildings, zones, tenancies, policy)
+    crs = measures.attrs.get("crs") if measures is not None else \
+        getattr(parcels, "crs", None)
     if firms.n == 0:
         return _empty(year, crs, cfg, zones)
 
-    par = _parcels(parcels, firms)
-    land = _land(firms, par, tenancies, buildings, cfg, crs)
-    zone, town = _place(firms, par, land, zones, crs)
+    par = _parcels(measures, firms)
+    land = _land(firms, par, tenancies, cfg)
+    zone, town = _place(firms, par, land, zones)
     lead = _leads(firms, par, land, cfg)
     units = _units(firms, land, lead)
     _grade(units, cfg)
@@ -330,8 +344,21 @@ def permu(enterprises: pd.DataFrame, parcels: gpd.GeoDataFrame | None,
     )
 
 
+def _measure(parcels: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | None,
+             zones: gpd.GeoDataFrame | None, tenancies: pd.DataFrame | None,
+             policy: Policy) -> pd.DataFrame | None:
+    """The measure table this evaluation reads: areas, the floor area of tenancy hosts, the
+    zone at each parcel's point (None without parcels)."""
+    if not isinstance(parcels, gpd.GeoDataFrame) or len(parcels) == 0 \
+            or "parcel_id" not in parcels:
+        return None
+    return parcel_measures(parcels, policy=policy, buildings=buildings, zones=zones,
+                           hosts=tenancy_hosts(tenancies), built_for="hosts")
+
+
 # -- inputs -----------------------------------------------------------------------------------
-def _evaluation_year(enterprises: pd.DataFrame, year: int | None) -> int:
+def evaluation_year(enterprises: pd.DataFrame, year: int | None) -> int:
+    """``year``, else the latest year of the enterprise table (refused when it has none)."""
     if year is not None:
         return int(year)
     years = pd.to_numeric(enterprises["year"], errors="coerce").dropna() \
@@ -432,31 +459,38 @@ class _Parcels:
     land_use: np.ndarray
     owner_name: np.ndarray
     area: np.ndarray
-    geom: np.ndarray
+    geom: np.ndarray      # None where the measure table carries no geometry
+    floor: np.ndarray     # floor area on the parcel (NaN where not measured)
+    zone_at: np.ndarray   # the leaf zone at the parcel's point
 
     @property
     def n(self) -> int:
         return len(self.pid)
 
 
-def _parcels(parcels: gpd.GeoDataFrame | None, firms: _Firms) -> _Parcels:
-    if parcels is None or len(parcels) == 0 or "parcel_id" not in parcels:
+def _parcels(measures: pd.DataFrame | None, firms: _Firms) -> _Parcels:
+    if measures is None or len(measures) == 0:
         e = np.array([], dtype=object)
-        return _Parcels(e, _index(e), e, np.array([], dtype=int), e, e, e, e, np.array([]), e)
-    area = area_m2(parcels).to_numpy()
-    pid = _strings(parcels, "parcel_id")
-    # a parcel id twice: the first counts (validation reports duplicate keys)
+        return _Parcels(e, _index(e), e, np.array([], dtype=int), e, e, e, e, np.array([]), e,
+                        np.array([]), e)
+    table = canonical(measures)  # parcel id, then point: the order is the table's, not the read's
+    area = table["area_m2"].to_numpy(dtype=float)
+    pid = _strings(table, "parcel_id")
+    # a parcel id twice: the first in that order counts (validation reports duplicate keys)
     keep = pd.notna(pid) & (area > 0) & ~_index(pid).duplicated()
     order = np.flatnonzero(keep)
     order = order[np.argsort(pid[order], kind="stable")]
-    owner = _strings(parcels, "owner_credit_code")[order]
+    owner = _strings(table, "owner_credit_code")[order]
+    geom = np.asarray(table.geometry.values)[order] if isinstance(table, gpd.GeoDataFrame) \
+        else np.full(len(order), None, dtype=object)
     return _Parcels(
         pid=pid[order], index=_index(pid[order]), owner=owner,
         owner_fi=firms.index.get_indexer(owner),
-        zone=_strings(parcels, "zone_id")[order], town=_strings(parcels, "town")[order],
-        land_use=_strings(parcels, "land_use")[order],
-        owner_name=_strings(parcels, "owner_name")[order], area=area[order],
-        geom=np.asarray(parcels.geometry.values)[order],
+        zone=_strings(table, "zone_id")[order], town=_strings(table, "town")[order],
+        land_use=_strings(table, "land_use")[order],
+        owner_name=_strings(table, "owner_name")[order], area=area[order], geom=geom,
+        floor=table["floor_area"].to_numpy(dtype=float)[order],
+        zone_at=_strings(table, "zone_at")[order],
     )
 
 
@@ -478,8 +512,8 @@ class _Land:
     main_pos: np.ndarray  # firm: the parcel giving it most land, −1 when none
 
 
-def _land(firms: _Firms, par: _Parcels, tenancies: pd.DataFrame | None,
-          buildings: gpd.GeoDataFrame | None, cfg: _Settings, crs) -> _Land:
+def _land(firms: _Firms, par: _Parcels, tenancies: pd.DataFrame | None, cfg: _Settings
+          ) -> _Land:
     n, k = firms.n, par.n
     rented = np.zeros(k)
     t_fi = t_pos = np.array([], dtype=int)
@@ -496,11 +530,10 @@ def _land(firms: _Firms, par: _Parcels, tenancies: pd.DataFrame | None,
         use_land = land > 0
         ratio = np.full(len(code), cfg.fallback_ratio)
         hosts = np.unique(pos[~use_land & (floor > 0) & (pos >= 0)])
-        if len(hosts) and isinstance(buildings, gpd.GeoDataFrame) and len(buildings):
-            built = building_measures(par.geom[hosts], same_crs(buildings, crs),
-                                      cfg.tall_storey_m)
+        if len(hosts):
+            # the hosts' floor area from the measure table (0 without buildings: fallback)
             plot_ratio = np.zeros(k)
-            plot_ratio[hosts] = built["floor_area"] / par.area[hosts]
+            plot_ratio[hosts] = np.nan_to_num(par.floor[hosts]) / par.area[hosts]
             found = plot_ratio[at] if k else np.zeros(len(code))
             ratio = np.where((pos >= 0) & (found > 0), found, ratio)
         m2 = np.where(use_land, land, floor / ratio)
@@ -541,16 +574,16 @@ def _land(firms: _Firms, par: _Parcels, tenancies: pd.DataFrame | None,
     )
 
 
-def _place(firms: _Firms, par: _Parcels, land: _Land, zones: gpd.GeoDataFrame | None, crs
+def _place(firms: _Firms, par: _Parcels, land: _Land, zones: gpd.GeoDataFrame | None
            ) -> tuple[np.ndarray, np.ndarray]:
     """zone_id and town per firm: its main parcel's, else (zone) its point's in ``zones``; the
-    firm's own town first. Parcels of the evaluation without a zone_id are placed too."""
+    firm's own town first. Parcels of the evaluation without a zone_id are placed too (the
+    leaf zone at their point, from the measure table)."""
     if zones is not None and len(zones) and par.n:
         used = np.unique(land.pos[(land.fi >= 0) & (land.pos >= 0)])
         need = used[pd.isna(par.zone[used])]
         if len(need):
-            points = shapely.point_on_surface(par.geom[need])
-            par.zone[need] = _zone_at(points, same_crs(zones, crs), crs)
+            par.zone[need] = par.zone_at[need]
     at = land.main_pos >= 0
     zone = np.full(firms.n, None, dtype=object)
     town = np.full(firms.n, None, dtype=object)
@@ -561,19 +594,10 @@ def _place(firms: _Firms, par: _Parcels, land: _Land, zones: gpd.GeoDataFrame | 
         free = np.flatnonzero(~at & ~shapely.is_missing(firms.point)
                               & ~shapely.is_empty(firms.point))
         if len(free):
-            src = firms.point_crs if firms.point_crs is not None else crs
-            zone[free] = _zone_at(firms.point[free], same_crs(zones, src), src)
+            src = firms.point_crs
+            zone[free] = zone_at(firms.point[free], same_crs(zones, src) if src is not None
+                                 else zones)
     return zone, town
-
-
-def _zone_at(points: np.ndarray, zones: gpd.GeoDataFrame, crs) -> np.ndarray:
-    """The leaf zone containing each point (None outside every zone)."""
-    from gis.cleanup import place_rows  # here: gis.cleanup imports this module lazily
-
-    frame = gpd.GeoDataFrame({"zone_id": pd.Series([None] * len(points), dtype="str"),
-                              "town": pd.Series([None] * len(points), dtype="str")},
-                             geometry=points, crs=crs)
-    return place_rows(frame, None, zones)["zone_id"].to_numpy(dtype=object, na_value=None)
 
 
 def _leads(firms: _Firms, par: _Parcels, land: _Land, cfg: _Settings) -> np.ndarray:
@@ -802,7 +826,7 @@ def _parcel_rows(firms: _Firms, par: _Parcels, land: _Land, rows: dict[str, np.n
         "owner_group": owner_value(rows["group"]), "owner_class": owner_value(rows["class"]),
         "owner_class_name": owner_value(rows["class_name"]),
     })
-    gdf = gpd.GeoDataFrame(frame, geometry=par.geom[p], crs=crs)
+    gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(par.geom[p], crs=crs), crs=crs)
     return conform(gdf, layer)
 
 

@@ -88,6 +88,12 @@ Rates whose denominator is zero are NA. Everything is vectorized: one STRtree qu
 against the zones (and one for points against the parcels), ``np.bincount`` over
 (item, row) pairs.
 
+The spatial part — areas, representative points, standing buildings, the batch and the parcel
+at a point — is computed first as light tables (:class:`ZoneMeasures`, :func:`zone_measures`);
+the indicators are judged from those alone, summing in the tables' canonical order
+(:func:`gis.measures.canonical`). The partitioned engine (:mod:`gis.partition`) builds the same
+tables cell by cell and gets the same indicators, to the last bit.
+
 >>> from layers.demo import DEMO_AS_OF, build_demo
 >>> d = build_demo()
 >>> table = zone_indicators(d["zones"], d["parcels"], d["supplies"], d["buildings"],
@@ -98,6 +104,7 @@ against the zones (and one for points against the parcels), ``np.bincount`` over
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import geopandas as gpd
@@ -109,13 +116,22 @@ from gis.cleanup.idle import idle as idle_ledger
 from gis.dates import as_date, known_on, years_offset
 from gis.errors import ValidationError
 from gis.frames import numeric_column, same_crs, unique_map
-from gis.metrics import building_measures
+from gis.measures import (
+    canonical,
+    locate,
+    parcel_at,
+    parcel_measures,
+    points_at,
+    representative_points,
+    row_measures,
+)
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
 from gis.units import M2_PER_HA, assert_area_crs
 from layers import results
 
-__all__ = ["COUNTY_ID", "COUNTY_NAME", "NATIONAL", "zone_indicators"]
+__all__ = ["COUNTY_ID", "COUNTY_NAME", "NATIONAL", "ZoneMeasures", "firm_measures",
+           "ledger_measures", "supply_measures", "zone_indicators", "zone_measures"]
 
 COUNTY_ID = "county"
 COUNTY_NAME = "全县"
@@ -146,17 +162,111 @@ _INTENSITY: dict[str, tuple[str, str]] = {
 _LAYER = results["zone_indicators"]
 
 
+@dataclass
+class ZoneMeasures:
+    """The spatial part of the zone indicators: light tables, no geometry.
+
+    Attributes
+    ----------
+    parcels
+        :func:`gis.measures.parcel_measures` with ``approvals``/``as_of`` and ``standing``: one
+        row per parcel.
+    supplies
+        One row per contract: :data:`SUPPLY_FIELDS`, its area and representative point, and the
+        parcel containing the point (``at_pid``, ``at_x``, ``at_y``).
+    ledger
+        One row per idle-ledger row: ``supply_id``, ``action``, area and point.
+    firms
+        One row per enterprise row, in the table's order: ``credit_code``, ``year``,
+        ``tax_wan``, ``revenue_wan``, its point (``pt_x``, ``pt_y``) and the parcel containing it.
+    """
+
+    parcels: pd.DataFrame
+    supplies: pd.DataFrame
+    ledger: pd.DataFrame
+    firms: pd.DataFrame
+
+
+#: the contract fields the indicators read
+SUPPLY_FIELDS = ("supply_id", "parcel_id", "supplied_on", "agreed_start", "actual_start",
+                 "agreed_completion", "actual_completion", "invested_wan")
+
+
+def supply_measures(supplies: pd.DataFrame, parcels: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Contracts: their fields, area, point and the parcel containing the point (every parcel
+    containing a contract's point must be among ``parcels``)."""
+    out = pd.DataFrame({f: (supplies[f] if f in supplies else pd.Series(
+        pd.NA, index=supplies.index, dtype=object)) for f in SUPPLY_FIELDS}).reset_index(
+        drop=True)
+    rows = row_measures(supplies).reset_index(drop=True)
+    at = parcel_at(points_at(rows["rep_x"], rows["rep_y"]), parcels)
+    return pd.concat([out, rows, at], axis=1)
+
+
+def ledger_measures(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Idle-ledger rows: ``supply_id``, ``action``, area and point."""
+    return pd.concat([_text(ledger, "supply_id").reset_index(drop=True).rename("supply_id"),
+                      _text(ledger, "action").reset_index(drop=True).rename("action"),
+                      row_measures(ledger).reset_index(drop=True)], axis=1)
+
+
+def firm_measures(enterprises: pd.DataFrame | None, parcels: gpd.GeoDataFrame | None
+                  ) -> pd.DataFrame:
+    """Enterprise rows (in the table's order): code, year, tax, revenue, point, and the parcel
+    containing the point (none without ``parcels``)."""
+    cols = ("credit_code", "year", "tax_wan", "revenue_wan")
+    if enterprises is None:
+        enterprises = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    out = pd.DataFrame({c: (enterprises[c] if c in enterprises else pd.Series(
+        pd.NA, index=enterprises.index, dtype=object)) for c in cols}).reset_index(drop=True)
+    geoms = np.asarray(enterprises.geometry.values) if isinstance(
+        enterprises, gpd.GeoDataFrame) else np.full(len(enterprises), None, dtype=object)
+    out["pt_x"], out["pt_y"] = representative_points(geoms)
+    at = parcel_at(points_at(out["pt_x"], out["pt_y"]), parcels)
+    return pd.concat([out, at], axis=1)
+
+
+def zone_measures(zones: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame,
+                  supplies: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame,
+                  enterprises: pd.DataFrame, as_of: date | str | pd.Timestamp,
+                  policy: Policy | None = None, *, approvals: gpd.GeoDataFrame | None = None,
+                  idle: gpd.GeoDataFrame | None = None) -> ZoneMeasures:
+    """The :class:`ZoneMeasures` of whole layers (what :func:`zone_indicators` computes when it
+    is not handed them; the partitioned engine builds the same tables cell by cell)."""
+    policy = policy if policy is not None else Policy.load()
+    day = as_date(as_of)
+    crs = zones.crs
+    parcels = _in_crs(parcels, crs)
+    supplies = _in_crs(supplies, crs)
+    buildings = same_crs(buildings, crs)
+    enterprises = same_crs(enterprises, crs)
+    measured = parcel_measures(parcels, policy=policy, buildings=buildings, approvals=approvals,
+                               as_of=day, built_for=None, standing=True, geometry=False)
+    ledger = idle_ledger(supplies, day, policy) if idle is None else same_crs(idle, crs)
+    return ZoneMeasures(parcels=measured, supplies=supply_measures(supplies, parcels),
+                        ledger=ledger_measures(ledger),
+                        firms=firm_measures(enterprises, parcels))
+
+
+def _in_crs(frame: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+    """``frame`` in ``crs``: reprojected, or taken to be in it when it has no CRS."""
+    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None:
+        return frame.set_crs(crs)
+    return same_crs(frame, crs)
+
+
 def zone_indicators(
     zones: gpd.GeoDataFrame,
-    parcels: gpd.GeoDataFrame,
-    supplies: gpd.GeoDataFrame,
-    buildings: gpd.GeoDataFrame,
-    enterprises: pd.DataFrame,
+    parcels: gpd.GeoDataFrame | None,
+    supplies: gpd.GeoDataFrame | None,
+    buildings: gpd.GeoDataFrame | None,
+    enterprises: pd.DataFrame | None,
     as_of: date | str | pd.Timestamp,
     policy: Policy | None = None,
     *,
     approvals: gpd.GeoDataFrame | None = None,
     idle: gpd.GeoDataFrame | None = None,
+    measures: ZoneMeasures | None = None,
 ) -> gpd.GeoDataFrame:
     """The intensive-use indicators and potentials of every zone and of the county on ``as_of``
     (definitions in the module docstring).
@@ -176,6 +286,10 @@ def zone_indicators(
         batch approved on or before ``as_of``.
     idle
         Optional idle ledger (the ``idle`` result layer); computed from ``supplies`` when omitted.
+    measures
+        The :class:`ZoneMeasures` when they are already computed (by the partitioned engine,
+        cell by cell): then only ``zones`` is read besides them. Without them they are computed
+        here from the layers (:func:`zone_measures`), by the very same functions.
 
     Returns
     -------
@@ -201,19 +315,18 @@ def zone_indicators(
                               f"{cfg.supply_window_years!r}",
                               "policy parameter zone.supply_window_years must be a positive whole "
                               f"number, got {cfg.supply_window_years!r}")
-    parcels = same_crs(parcels, crs)
-    supplies = same_crs(supplies, crs)
-    buildings = same_crs(buildings, crs)
-    enterprises = same_crs(enterprises, crs)
+    if measures is None:
+        measures = zone_measures(zones, parcels, supplies, buildings, enterprises, day, policy,
+                                 approvals=approvals, idle=idle)
 
     zgeoms = np.asarray(zones.geometry.values)
     units = _Units(zgeoms)
     n_units = units.n
 
-    # -- parcels -----------------------------------------------------------------------------
-    pgeoms = np.asarray(parcels.geometry.values)
-    p_area = np.nan_to_num(shapely.area(pgeoms), nan=0.0)
-    p_item, p_unit = units.members(shapely.point_on_surface(pgeoms))
+    # -- parcels (in the canonical order: every sum below runs in it) -------------------------
+    parcels = canonical(measures.parcels)
+    p_area = np.nan_to_num(parcels["area_m2"].to_numpy(dtype=float), nan=0.0)
+    p_item, p_unit = units.members(points_at(parcels["rep_x"], parcels["rep_y"]))
     in_zone = np.zeros(len(parcels), dtype=bool)
     in_zone[p_item] = True
 
@@ -224,10 +337,11 @@ def zone_indicators(
     pid = _text(parcels, "parcel_id")
 
     # contracts signed by as_of, each on a parcel (by parcel_id, else by its point)
+    supplies = canonical(measures.supplies, key="supply_id")
     signed = _dates(supplies, "supplied_on")
     is_known = (signed <= day).fillna(False).to_numpy(dtype=bool)
     known = supplies[is_known]
-    s_pos = _parcel_of(supplies, pid, pgeoms) if len(supplies) else np.empty(0, dtype=int)
+    s_pos = _parcel_of(supplies, pid, parcels) if len(supplies) else np.empty(0, dtype=int)
     on = s_pos >= 0
     # a parcel whose contracts were all signed after as_of is not supplied yet on as_of
     n_parcels = len(parcels)
@@ -236,8 +350,8 @@ def zone_indicators(
     is_supplied = (status == "supplied").to_numpy() & ~signed_later
     pending = (status == "supplied").to_numpy() & signed_later
     reserve_ready = (status == "reserve").to_numpy() & ready_flag
-    if approvals is not None and len(reserve_ready):
-        reserve_ready &= _inside_approvals(pgeoms, same_crs(approvals, crs), day)
+    # inside a batch approved by as_of (NA: no approvals given, nothing to check)
+    reserve_ready &= parcels["in_approval"].astype("boolean").fillna(True).to_numpy(dtype=bool)
     ready = is_supplied | reserve_ready | pending
     supplyable = ~is_supplied & (status.isin(list(cfg.supplyable_statuses)).to_numpy() | pending)
 
@@ -246,17 +360,15 @@ def zone_indicators(
     cover = np.zeros(len(parcels))
     sel = np.flatnonzero(is_supplied & in_zone & (p_area > 0))
     if len(sel):
-        measured = building_measures(pgeoms[sel], _standing(buildings, cfg.built_states),
-                                     float(policy.low_efficiency.tall_storey_m))
-        floor[sel] = measured["floor_area"]
-        cover[sel] = measured["coverage"]
+        floor[sel] = parcels["standing_floor"].to_numpy(dtype=float)[sel]
+        cover[sel] = parcels["standing_cover"].to_numpy(dtype=float)[sel]
     built = is_supplied & (cover > 0)
     built_ind = built & industrial
 
     # -- enterprises: tax and revenue on parcels, or at a point -------------------------------
-    year, firms = _firms(enterprises, day.year)
-    p_tax, p_rev, pt_geoms, pt_tax = _locate_firms(firms, parcels, pgeoms, p_area)
-    f_item, f_unit = units.members(pt_geoms)
+    year, firms = _firms(measures.firms, day.year)
+    p_tax, p_rev, pt_x, pt_y, pt_tax = _locate_firms(firms, parcels, p_area)
+    f_item, f_unit = units.members(points_at(pt_x, pt_y))
 
     # -- contracts: investment on parcels ------------------------------------------------------
     amount = np.nan_to_num(numeric_column(supplies, "invested_wan"), nan=0.0)
@@ -285,15 +397,14 @@ def zone_indicators(
     # -- supply history, idle land, expired projects -------------------------------------------
     start = day - pd.DateOffset(years=window)
     recent = (_dates(known, "supplied_on") > start).to_numpy(dtype=bool)
-    supplied_window = units.sum_areas(np.asarray(known.geometry.values)[recent])
+    supplied_window = units.sum_areas(known[recent])
 
-    ledger = idle_ledger(supplies, day, policy) if idle is None else same_crs(idle, crs)
+    ledger = canonical(measures.ledger, key="supply_id")
     action = _text(ledger, "action")
     idle_now = (action != "watch").fillna(True).to_numpy(dtype=bool)
     take_back = (action == "take_back").fillna(False).to_numpy(dtype=bool)
-    lgeoms = np.asarray(ledger.geometry.values) if len(ledger) else np.empty(0, dtype=object)
-    idle_m2 = units.sum_areas(lgeoms[idle_now])
-    take_back_m2 = units.sum_areas(lgeoms[take_back])
+    idle_m2 = units.sum_areas(ledger[idle_now])
+    take_back_m2 = units.sum_areas(ledger[take_back])
     sid = _text(known, "supply_id")
     lid = _text(ledger, "supply_id")
     idle_ids = set(lid[idle_now].dropna())
@@ -303,12 +414,11 @@ def zone_indicators(
     late = started >= _dates(known, "agreed_start") + years_offset(policy.idle.grace_years,
                                                                    "idle.grace_years")
     disposed = (late.fillna(False) & ~sid.isin(idle_ids)).to_numpy(dtype=bool)
-    kgeoms = np.asarray(known.geometry.values) if len(known) else np.empty(0, dtype=object)
-    disposed_m2 = units.sum_areas(kgeoms[disposed])
+    disposed_m2 = units.sum_areas(known[disposed])
     completed = _dates(known, "actual_completion") <= day
     expired = ((_dates(known, "agreed_completion") < day) & ~completed.fillna(False)
                & ~sid.isin(take_back_ids)).fillna(False).to_numpy(dtype=bool)
-    expired_m2 = units.sum_areas(kgeoms[expired])
+    expired_m2 = units.sum_areas(known[expired])
 
     # -- indicators ------------------------------------------------------------------------------
     ha = 1.0 / M2_PER_HA
@@ -385,13 +495,13 @@ class _Units:
         return (np.concatenate([item, county]),
                 np.concatenate([zone, np.full(len(county), self.n - 1)]))
 
-    def sum_areas(self, geoms: np.ndarray) -> np.ndarray:
-        """Σ area (m²) per row of the geometries, each located by its representative point."""
-        geoms = np.asarray(geoms, dtype=object)
-        if len(geoms) == 0:
+    def sum_areas(self, rows: pd.DataFrame) -> np.ndarray:
+        """Σ ``area_m2`` per result row of measured rows (contracts, ledger rows), each located
+        by its representative point (``rep_x``, ``rep_y``)."""
+        if len(rows) == 0:
             return np.zeros(self.n)
-        item, row = self.members(shapely.point_on_surface(geoms))
-        areas = np.nan_to_num(shapely.area(geoms), nan=0.0)
+        item, row = self.members(points_at(rows["rep_x"], rows["rep_y"]))
+        areas = np.nan_to_num(rows["area_m2"].to_numpy(dtype=float), nan=0.0)
         return np.bincount(row, areas[item], minlength=self.n)
 
 
@@ -429,92 +539,57 @@ def _multi(geom):
     return geom
 
 
-def _standing(buildings: gpd.GeoDataFrame, states: list[str]) -> gpd.GeoDataFrame:
-    """Buildings that stand: state in ``states`` or not recorded."""
-    if buildings is None or len(buildings) == 0 or "state" not in buildings:
-        return buildings
-    state = buildings["state"].astype("str")
-    keep = (state.isin(list(states)) | state.isna()).to_numpy(dtype=bool)
-    return buildings[keep]
-
-
-def _inside_approvals(pgeoms: np.ndarray, approvals: gpd.GeoDataFrame, day: pd.Timestamp
-                      ) -> np.ndarray:
-    """Parcels whose representative point lies in a batch approved on or before ``day``."""
-    out = np.zeros(len(pgeoms), dtype=bool)
-    if approvals is None or len(approvals) == 0 or not isinstance(approvals, gpd.GeoDataFrame):
-        return out
-    approved = _dates(approvals, "approved_on")
-    keep = (approved.isna() | (approved <= day)).to_numpy(dtype=bool)
-    ageoms = np.asarray(approvals.geometry.values)[keep]
-    if len(ageoms) == 0:
-        return out
-    item, _ = shapely.STRtree(ageoms).query(shapely.point_on_surface(pgeoms), predicate="within")
-    out[item] = True
-    return out
-
-
-def _smallest_containing(points: np.ndarray, geoms: np.ndarray) -> np.ndarray:
-    """Index of the smallest polygon containing each point, −1 where none does."""
-    out = np.full(len(points), -1, dtype=int)
-    if len(points) == 0 or len(geoms) == 0:
-        return out
-    pt, poly = shapely.STRtree(geoms).query(points, predicate="within")
-    if len(pt):
-        order = np.lexsort((shapely.area(geoms[poly]), pt))
-        first = order[np.unique(pt[order], return_index=True)[1]]
-        out[pt[first]] = poly[first]
-    return out
-
-
-def _parcel_of(contracts: gpd.GeoDataFrame, pid: pd.Series, pgeoms: np.ndarray) -> np.ndarray:
-    """Parcel position of each contract: by ``parcel_id``, else by its representative point."""
+def _parcel_of(contracts: pd.DataFrame, pid: pd.Series, parcels: pd.DataFrame) -> np.ndarray:
+    """Parcel position of each contract: by ``parcel_id``, else the parcel containing its
+    representative point (measured: ``at_pid``, ``at_x``, ``at_y``)."""
     pos = _text(contracts, "parcel_id").map(
         unique_map(pid, pd.Series(np.arange(len(pid))))).astype("float64")
     pos = pos.fillna(-1).astype(int).to_numpy(copy=True)
     missing = np.flatnonzero(pos < 0)
     if len(missing):
-        geoms = np.asarray(contracts.geometry.values)[missing]
-        pos[missing] = _smallest_containing(shapely.point_on_surface(geoms), pgeoms)
+        at = contracts.iloc[missing]
+        pos[missing] = locate(at["at_pid"].to_numpy(dtype=object), at["at_x"], at["at_y"],
+                              parcels)
     return pos
 
 
-def _firms(enterprises: pd.DataFrame | None, year: int) -> tuple[int | None, pd.DataFrame]:
-    """The enterprise rows of the latest year ≤ ``year`` present (one per credit code)."""
+def _firms(table: pd.DataFrame, year: int) -> tuple[int | None, pd.DataFrame]:
+    """The enterprise rows (of :func:`firm_measures`) of the latest year ≤ ``year`` present
+    (one per credit code: the first)."""
     empty = pd.DataFrame({"code": pd.Series([], dtype=object), "tax": [], "revenue": [],
-                          "geometry": pd.Series([], dtype=object)})
-    if enterprises is None or len(enterprises) == 0 or not {"year", "credit_code"} <= set(
-            enterprises):
+                          "pt_x": [], "pt_y": [], "at_pid": pd.Series([], dtype=object),
+                          "at_x": [], "at_y": []})
+    if table is None or len(table) == 0:
         return None, empty
-    years = pd.to_numeric(enterprises["year"], errors="coerce")
+    years = pd.to_numeric(table["year"], errors="coerce")
     past = years[years <= year]
     if past.notna().sum() == 0:
         return None, empty
     chosen = int(past.max())
-    rows = enterprises[(years == chosen).fillna(False).to_numpy(dtype=bool)]
-    geoms = np.asarray(rows.geometry.values) if isinstance(rows, gpd.GeoDataFrame) \
-        else np.full(len(rows), None, dtype=object)
+    rows = table[(years == chosen).fillna(False).to_numpy(dtype=bool)]
     firms = pd.DataFrame({
         "code": _text(rows, "credit_code").to_numpy(dtype=object),
         "tax": np.nan_to_num(numeric_column(rows, "tax_wan"), nan=0.0),
         "revenue": np.nan_to_num(numeric_column(rows, "revenue_wan"), nan=0.0),
-        "geometry": geoms,
+        "pt_x": rows["pt_x"].to_numpy(dtype=float), "pt_y": rows["pt_y"].to_numpy(dtype=float),
+        "at_pid": rows["at_pid"].to_numpy(dtype=object),
+        "at_x": rows["at_x"].to_numpy(dtype=float), "at_y": rows["at_y"].to_numpy(dtype=float),
     })
     firms = firms[pd.notna(firms["code"])]
     return chosen, firms[~firms["code"].duplicated(keep="first")].reset_index(drop=True)
 
 
-def _locate_firms(firms: pd.DataFrame, parcels: pd.DataFrame, pgeoms: np.ndarray,
-                  p_area: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _locate_firms(firms: pd.DataFrame, parcels: pd.DataFrame, p_area: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tax and revenue per parcel, and the firms located only at a point (their points, tax).
 
     Owned parcels first (split by area), else the parcel containing the firm's point, else the
     point itself."""
-    n = len(pgeoms)
+    n = len(parcels)
     tax = np.zeros(n)
     rev = np.zeros(n)
     if len(firms) == 0:
-        return tax, rev, np.empty(0, dtype=object), np.empty(0)
+        return tax, rev, np.empty(0), np.empty(0), np.empty(0)
     f_tax = pd.Series(firms["tax"].to_numpy(), index=firms["code"].to_numpy())
     f_rev = pd.Series(firms["revenue"].to_numpy(), index=firms["code"].to_numpy())
 
@@ -530,11 +605,10 @@ def _locate_firms(firms: pd.DataFrame, parcels: pd.DataFrame, pgeoms: np.ndarray
     rev += np.bincount(pos, f_rev.reindex(codes).to_numpy() * share, minlength=n)
 
     rest = firms[pd.Index(np.unique(codes)).get_indexer(firms["code"].to_numpy()) < 0]
-    points = rest["geometry"].to_numpy(dtype=object)
-    has_point = ~(shapely.is_missing(points) | shapely.is_empty(points))
-    rest, points = rest[has_point], points[has_point]
-    on = _smallest_containing(points, pgeoms)
+    rest = rest[~(np.isnan(rest["pt_x"].to_numpy()) | np.isnan(rest["pt_y"].to_numpy()))]
+    on = locate(rest["at_pid"].to_numpy(dtype=object), rest["at_x"], rest["at_y"], parcels)
     hit = on >= 0
     tax += np.bincount(on[hit], rest["tax"].to_numpy()[hit], minlength=n)
     rev += np.bincount(on[hit], rest["revenue"].to_numpy()[hit], minlength=n)
-    return tax, rev, points[~hit], rest["tax"].to_numpy()[~hit]
+    return (tax, rev, rest["pt_x"].to_numpy()[~hit], rest["pt_y"].to_numpy()[~hit],
+            rest["tax"].to_numpy()[~hit])
