@@ -6,7 +6,7 @@ and the whole ``dideng cleanup`` (a benchmark, not a timed test).
 1. Builds the demo county at scale N (``layers.demo.build_demo``) and times
    :func:`gis.cleanup.unsupplied.unsupplied` at ``DEMO_AS_OF`` (median of ``--repeat`` runs).
 2. Where PostGIS is reachable (``DIDENG_BENCH_PG_URL``, default
-   ``postgresql://postgres@localhost/dideng_bench``; Python client ``psycopg``), loads approvals
+   ``postgresql://postgres@127.0.0.1/dideng_bench``; Python client ``psycopg``), loads approvals
    and supplies by COPY (WKB), builds GiST indexes, ANALYZEs, and times the same computation in
    SQL (median of ``--repeat``): per batch ST_Area(ST_Intersection(batch, ST_Union(supplies))),
    the ST_Difference remainder, ST_Dump into pieces (parts under 1 m² dropped, as in dideng),
@@ -16,8 +16,8 @@ and the whole ``dideng cleanup`` (a benchmark, not a timed test).
    the ratio. Target (issue 3): dideng at most a third of PostGIS's time. Where PostGIS is not
    reachable it says so and skips that half.
 3. Times ``dideng cleanup`` on a demo workspace of the same scale when the CLI has the verb
-   (wall time and the child's peak memory; budget 60 s and 4 GB at scale 100); otherwise the
-   Python path (``gis.cleanup.cleanup``, or ``unsupplied`` alone).
+   (wall time and the child's own peak memory, ``os.wait4``; budget 60 s and 4 GB at scale
+   100); otherwise the Python path (``gis.cleanup.cleanup``, or ``unsupplied`` alone).
 
 Writes ``tests/benchmarks/results/cleanup_scale<N>.json`` with the machine it ran on.
 
@@ -32,17 +32,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -56,9 +52,11 @@ from layers.demo import DEMO_AS_OF, build_demo, write_demo  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine  # noqa: E402
+from _measure import dideng_cli, median_time, run_child  # noqa: E402
+from _postgis import connect, copy_rows, frame_chunks, index_and_analyze  # noqa: E402
+from _postgis import url as pg_url  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-DEFAULT_PG_URL = "postgresql://postgres@localhost/dideng_bench"
 TARGET_RATIO = 1 / 3
 CLEANUP_BUDGET_S = 60.0
 BUDGET_MB = 4096.0
@@ -128,45 +126,19 @@ def _machine() -> dict[str, object]:
     return machine(shapely=shapely.__version__, geos=".".join(map(str, shapely.geos_version)))
 
 
-def _median_time(func, repeat: int) -> tuple[float, list[float], object]:
-    runs, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = func()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs), [round(r, 3) for r in runs], result
-
-
 # ----------------------------------------------------------------------------------------------
 # dideng
 # ----------------------------------------------------------------------------------------------
 def time_dideng(layers: dict, repeat: int):
     approvals, supplies = layers["approvals"], layers["supplies"]
-    median, runs, result = _median_time(lambda: unsupplied(approvals, supplies, DEMO_AS_OF),
-                                        repeat)
+    median, runs, result = median_time(lambda: unsupplied(approvals, supplies, DEMO_AS_OF),
+                                       repeat)
     return {"median_s": round(median, 3), "runs_s": runs}, result
 
 
 # ----------------------------------------------------------------------------------------------
 # PostGIS
 # ----------------------------------------------------------------------------------------------
-def _connect(url: str):
-    try:
-        import psycopg
-    except ImportError:
-        return None, "Python 客户端 psycopg 未安装 / the psycopg client is not installed"
-    try:
-        con = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except Exception as exc:  # any failure to reach the server means: skip the PostGIS half
-        return None, f"无法连接 PostGIS / cannot connect to {url}: {' '.join(str(exc).split())}"
-    try:
-        version = con.execute("SELECT postgis_full_version()").fetchone()[0]
-    except Exception as exc:
-        con.close()
-        return None, f"数据库没有 PostGIS 扩展 / no PostGIS extension at {url}: {exc}"
-    return (con, version), None
-
-
 def _load(con, layers: dict, srid: int) -> float:
     """COPY approvals and supplies as WKB, GiST indexes, ANALYZE; returns seconds."""
     t0 = time.perf_counter()
@@ -180,27 +152,25 @@ def _load(con, layers: dict, srid: int) -> float:
         ("bench_supplies", layers["supplies"], ["supply_id", "supplied_on"]),
     )
     for table, frame, cols in specs:
-        geoms = shapely.set_srid(np.asarray(frame.geometry.array, dtype=object), srid)
-        wkb = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        values = []
-        for c in cols:
-            col = frame[c]
-            if pd.api.types.is_datetime64_any_dtype(col):
-                values.append([None if pd.isna(v) else v.date() for v in col])
-            elif pd.api.types.is_float_dtype(col):
-                values.append([None if pd.isna(v) else float(v) for v in col])
-            else:
-                values.append(col.astype(object).where(col.notna(), None).tolist())
-        with con.cursor() as cur, cur.copy(
-                f"COPY {table} ({', '.join(cols)}, geom) FROM STDIN") as copy:
-            for row in zip(*values, wkb, strict=True):
-                copy.write_row(row)
-        con.execute(f"CREATE INDEX ON {table} USING gist (geom)")
-        con.execute(f"ANALYZE {table}")
+        copy_rows(con, table, cols, frame_chunks(frame, cols, srid))
+        index_and_analyze(con, table)
     return time.perf_counter() - t0
 
 
-def _pg_run(con, params: dict) -> dict:
+def sql_params(policy: Policy) -> dict:
+    """The parameters of the SQL above: ``DEMO_AS_OF`` and the ``[unsupplied]`` policy."""
+    rules = policy.unsupplied
+    return {
+        "as_of": DEMO_AS_OF, "dust": DUST_M2, "full_rate": float(rules.full_rate),
+        "lapse_years": int(rules.lapse_years), "mismatch": float(rules.area_mismatch),
+        "min_m2": float(rules.piece_min_mu) * M2_PER_MU,
+        "min_width": float(rules.piece_min_width_m), "window": int(rules.window_years),
+    }
+
+
+def pg_unsupplied(con, params: dict) -> dict:
+    """The SQL above over ``bench_approvals`` and ``bench_supplies``: the batch and piece ledgers
+    (without geometry) fetched to the client, and the five-year sums."""
     con.execute("DROP TABLE IF EXISTS bench_batches, bench_pieces")
     con.execute(SQL_BATCHES, params)
     con.execute(SQL_PIECES, params)
@@ -213,21 +183,15 @@ def _pg_run(con, params: dict) -> dict:
 
 
 def time_postgis(url: str, layers: dict, repeat: int, policy: Policy):
-    conn, reason = _connect(url)
+    conn, reason = connect(url)
     if conn is None:
         return {"available": False, "reason": reason}, None
     con, version = conn
-    rules = policy.unsupplied
     try:
         srid = layers["approvals"].crs.to_epsg()
         load_s = _load(con, layers, srid)
-        params = {
-            "as_of": DEMO_AS_OF, "dust": DUST_M2, "full_rate": float(rules.full_rate),
-            "lapse_years": int(rules.lapse_years), "mismatch": float(rules.area_mismatch),
-            "min_m2": float(rules.piece_min_mu) * M2_PER_MU,
-            "min_width": float(rules.piece_min_width_m), "window": int(rules.window_years),
-        }
-        median, runs, result = _median_time(lambda: _pg_run(con, params), repeat)
+        params = sql_params(policy)
+        median, runs, result = median_time(lambda: pg_unsupplied(con, params), repeat)
         server = con.execute("SHOW server_version").fetchone()[0]
     finally:
         con.close()
@@ -291,8 +255,7 @@ def agreement(ours, pg: dict) -> dict:
 # the whole cleanup
 # ----------------------------------------------------------------------------------------------
 def _cli() -> str | None:
-    exe = Path(sys.executable).with_name("dideng")
-    cli = str(exe) if exe.exists() else shutil.which("dideng")
+    cli = dideng_cli()
     if not cli:
         return None
     probe = subprocess.run([cli, "cleanup", "--help"], capture_output=True, text=True,
@@ -312,14 +275,12 @@ def time_cleanup(scale: int, layers: dict) -> dict:
             out = Path(tmp) / "cleanup.json"
             cmd = [cli, "cleanup", "--workspace", str(ws), "--as-of", as_of, "--format", "json",
                    "--out", str(out)]
-            t0 = time.perf_counter()
-            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            wall = time.perf_counter() - t0
-            peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-            if proc.returncode != 0:
-                sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-4000:])
+            child = run_child(cmd)
+            wall, peak_mb = child["wall_s"], child["peak_rss_mb"]
+            if child["exit_code"] != 0:
+                sys.stderr.write(child.get("stderr_tail", ""))
                 return {"path": "cli", "command": " ".join(["dideng", *cmd[1:]]), "ok": False,
-                        "exit_code": proc.returncode}
+                        "exit_code": child["exit_code"]}
         return {"path": "cli", "command": f"dideng cleanup --workspace demo_scale{scale}.gpkg "
                 f"--as-of {as_of} --format json --out cleanup.json", "ok": True,
                 "demo_write_s": round(demo_s, 2), "wall_s": round(wall, 2),
@@ -419,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="runs per timing (median)")
-    parser.add_argument("--pg-url", default=os.environ.get("DIDENG_BENCH_PG_URL", DEFAULT_PG_URL))
+    parser.add_argument("--pg-url", default=pg_url())
     parser.add_argument("--no-cleanup", action="store_true",
                         help="skip timing the whole dideng cleanup")
     args = parser.parse_args(argv)

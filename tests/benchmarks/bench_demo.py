@@ -4,7 +4,7 @@
 
 Runs ``dideng demo --scale N --out <tmp>.gpkg`` in a child process (or, where the ``dideng``
 command is not installed, ``write_demo`` through ``python -c``), measures its wall time and peak
-resident memory (``getrusage(RUSAGE_CHILDREN).ru_maxrss``), counts the rows written per layer,
+resident memory (that child's ``ru_maxrss``, from ``os.wait4``), counts the rows written per layer,
 prints a small table and writes ``tests/benchmarks/results/demo_scale<N>.json`` with the
 machine it ran on. Budget (issue 2): scale 100 in well under 2 minutes and below 4 GB.
 """
@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import machine
+from _measure import dideng_cli, run_child
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUDGET_S = 120.0
@@ -35,8 +32,7 @@ def _machine() -> dict[str, object]:
 
 
 def _command(scale: int, out: Path, seed: int | None) -> list[str]:
-    exe = Path(sys.executable).with_name("dideng")
-    cli = str(exe) if exe.exists() else shutil.which("dideng")
+    cli = dideng_cli()
     extra = ["--seed", str(seed)] if seed is not None else []
     if cli:
         return [cli, "demo", "--scale", str(scale), "--out", str(out), *extra]
@@ -49,19 +45,16 @@ def run(scale: int, seed: int | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="dideng-bench-") as tmp:
         out = Path(tmp) / f"demo_scale{scale}.gpkg"
         cmd = _command(scale, out, seed)
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-        if proc.returncode != 0:
-            sys.stderr.write(proc.stdout + proc.stderr)
-            raise SystemExit(f"demo failed with exit code {proc.returncode}")
+        child = run_child(cmd)
+        wall, peak_mb = child["wall_s"], child["peak_rss_mb"]
+        if child["exit_code"] != 0:
+            sys.stderr.write(child.get("stderr_tail", ""))
+            raise SystemExit(f"demo failed with exit code {child['exit_code']}")
         import pyogrio
 
         rows = {name: int(pyogrio.read_info(out, layer=name)["features"])
                 for name, _ in pyogrio.list_layers(out) if not name.startswith("dideng_")}
         size_mb = out.stat().st_size / 2**20
-    peak_mb = peak_kb / 1024
     return {
         "benchmark": "demo",
         "scale": scale,

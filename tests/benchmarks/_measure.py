@@ -1,0 +1,75 @@
+"""Measuring a benchmark step: a child process's wall time and peak memory, the median of
+repeated runs, and where the ``dideng`` command is.
+
+Peak memory of a child
+----------------------
+``getrusage(RUSAGE_CHILDREN).ru_maxrss`` is the largest peak among *all* the children a process
+has waited for so far, so after several children it no longer says anything about the last one.
+:func:`run_child` instead waits for its child with :func:`os.wait4`, which returns the resource
+usage of that one process (on Linux: its own peak resident set, or that of a descendant it waited
+for, whichever is larger — the ``time -v`` figure).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["dideng_cli", "median_time", "run_child"]
+
+
+def dideng_cli() -> str | None:
+    """The ``dideng`` console script beside this Python, else on the PATH (None without one)."""
+    exe = Path(sys.executable).with_name("dideng")
+    return str(exe) if exe.exists() else shutil.which("dideng")
+
+
+def median_time(func: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
+    """Run ``func`` ``repeat`` times: (median seconds, each run's seconds rounded, last result)."""
+    runs, result = [], None
+    for _ in range(max(1, repeat)):
+        t0 = time.perf_counter()
+        result = func()
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs), [round(r, 4) for r in runs], result
+
+
+def run_child(cmd: Sequence[str], *, stdout: str | Path | None = None,
+              cwd: str | Path | None = None, env: dict[str, str] | None = None) -> dict:
+    """Run ``cmd`` and measure that process alone.
+
+    Returns ``wall_s``, ``peak_rss_mb`` (the child's ``ru_maxrss`` from :func:`os.wait4`),
+    ``cpu_s`` (user + system), ``exit_code`` and, when it failed, the tail of its output.
+    ``stdout`` is a file the child's standard output goes to (discarded when None); standard
+    error is kept in a temporary file for the failure message.
+    """
+    with tempfile.TemporaryFile() as err, (
+            open(stdout, "wb") if stdout is not None else open(os.devnull, "wb")) as out:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, cwd=cwd, env=env)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted: do not leave the child running
+            proc.kill()
+            proc.wait()
+            raise
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
+        result = {
+            "wall_s": round(wall, 3),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # KiB on Linux
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "exit_code": proc.returncode,
+        }
+        if proc.returncode != 0:
+            err.seek(0)
+            result["stderr_tail"] = err.read().decode("utf-8", "replace")[-4000:]
+    return result
