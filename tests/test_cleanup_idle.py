@@ -8,17 +8,21 @@ contract a 200 m × 100 m box (20 000 m² = 30 亩) supplied on 2020-01-01 for 1
 
 from __future__ import annotations
 
+import sys
 from datetime import date, timedelta
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import box
 
 from gis.cleanup.idle import idle
 from gis.errors import CRSError, ValidationError
 from gis.policy import Policy
-from gis.schema import PANDAS_DTYPES, empty_frame
+from gis.schema import PANDAS_DTYPES, conform, empty_frame
 from gis.validate import validate
 from layers import catalogue, results
 from layers.demo import DEMO_AS_OF, build_demo
@@ -441,3 +445,46 @@ def test_supplies_without_optional_columns_are_read_as_blank():
     assert ledger["action"].tolist() == ["levy_fee"]
     assert ledger["fee_wan"].tolist() == [20.0]
     assert ledger["cause"].tolist() == ["unknown"]
+
+
+# -- the pre-selection ------------------------------------------------------------------------
+_SHIFT = st.integers(-6, 6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(_SHIFT, st.booleans(), st.none() | _SHIFT, st.booleans()),
+                     min_size=1, max_size=12),
+       as_of=st.sampled_from([date(2026, 2, 28), date(2026, 3, 31), date(2024, 2, 29),
+                              date(2026, 9, 30), date(2025, 12, 31), date(2026, 11, 30)]),
+       months=st.sampled_from([12, 18, 13, 6]))
+def test_pre_selection_never_drops_a_ledger_row(rows, as_of, months, monkeypatch_module):
+    """The cheap pre-selection of contracts keeps every contract the rules list, month-end
+    clipping included: with agreed starts and halts a few days either side of the watch
+    horizon's anniversary, the ledger equals the ledger computed on every supplied contract."""
+    module = sys.modules["gis.cleanup.idle"]
+    edge = pd.Timestamp(as_of) + pd.Timedelta(days=90) - pd.DateOffset(months=months)
+
+    def day(shift):
+        return None if shift is None else (edge + pd.Timedelta(days=shift)).date().isoformat()
+
+    records = [contract(f"S{i}", day(shift), actual_start="2018-01-02" if started else None,
+                        halted_on=day(halt), actual_completion="2030-01-01" if done else None,
+                        **LOW)
+               for i, (shift, started, halt, done) in enumerate(rows)]
+    frame = conform(gpd.GeoDataFrame(pd.DataFrame(records), geometry=[
+        box(X0 + 300 * i, Y0, X0 + 300 * i + 200, Y0 + 100) for i in range(len(records))],
+        crs=4528), catalogue["supplies"])
+    policy = Policy.load(overrides={"idle": {"grace_years": months / 12,
+                                             "halt_years": months / 12}})
+    fast = idle(frame, as_of, policy)
+    with monkeypatch_module.context() as m:
+        m.setattr(module, "_candidates",
+                  lambda s, day, *a: np.flatnonzero(s["supplied_on"].le(day).to_numpy(bool)))
+        slow = idle(frame, as_of, policy)
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as m:
+        yield m

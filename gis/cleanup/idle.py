@@ -100,8 +100,7 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     take_back = years_offset(p.take_back_years, "idle.take_back_years")
     horizon = day + pd.Timedelta(days=int(p.watch_days))
 
-    supplied = _column(supplies, "supplied_on") <= day
-    df = supplies[supplied].reset_index(drop=True)
+    df = supplies.iloc[_candidates(supplies, day, horizon, grace, halt)].reset_index(drop=True)
     agreed = _column(df, "agreed_start")
     started = known_on(_column(df, "actual_start"), day).notna()
     completed = known_on(_column(df, "actual_completion"), day).notna()
@@ -166,6 +165,37 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     }, geometry=df.geometry, crs=supplies.crs)
 
     return conform(sort_ledger(out), _RESULT)
+
+
+#: the most a calendar offset in months moves a day less than the same offset taken back from
+#: the later day (month-end clipping: 31 January + 1 month = 28 February)
+_CLIP_SLACK = np.timedelta64(4, "D")
+
+
+def _candidates(supplies: pd.DataFrame, day: pd.Timestamp, horizon: pd.Timestamp,
+                grace: pd.DateOffset, halt: pd.DateOffset) -> np.ndarray:
+    """Positions of the contracts that can be idle or watched on ``day``: supplied, not
+    completed, and either not started with an agreed start at most ``grace`` (plus the clipping
+    slack) before ``horizon``, or started and halted at most ``halt`` before it.
+
+    A cheap, conservative pre-selection on plain arrays (a superset of the ledger's rows: the
+    rules are applied exactly to these rows afterwards), so that the ledger never copies or
+    measures the whole layer."""
+    def days(name: str) -> np.ndarray:
+        return _column(supplies, name).to_numpy(dtype="datetime64[ms]")
+
+    today = np.datetime64(day.to_datetime64(), "ms")
+    def known(name: str) -> np.ndarray:  # NaT compares False: a missing date is not known
+        return days(name) <= today
+
+    open_ = known("supplied_on") & ~known("actual_completion")
+    started = known("actual_start")
+    agreed, halted = days("agreed_start"), days("halted_on")
+    a_latest = np.datetime64((horizon - grace).to_datetime64(), "ms") + _CLIP_SLACK
+    b_latest = np.datetime64((horizon - halt).to_datetime64(), "ms") + _CLIP_SLACK
+    a = ~started & (agreed <= a_latest)
+    b = started & (halted <= today) & (halted <= b_latest)
+    return np.flatnonzero(open_ & (a | b))
 
 
 def sort_ledger(ledger: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
