@@ -762,7 +762,7 @@ def comparisons(scale_result: dict) -> dict:
                               **_ratio(cold, sql)}
         # the county's projects from cold: dideng prepares the candidates once and filters each
         # project; PostGIS runs the filter query once per project
-        n = len(mf["evaluate"]["projects"])
+        n = int(mf["evaluate"]["projects"])
         batch = mf["attributes"]["median_s"] + n * per
         out["filter_all"] = {"dideng_s": round(batch, 5), "postgis_s": round(n * sql, 5),
                              "agree": agree, "projects": n, **_ratio(batch, n * sql)}
