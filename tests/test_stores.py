@@ -118,6 +118,21 @@ def test_cli_and_service_work_unchanged_on_postgis(demo, tmp_path, postgis_works
         assert missing.status_code == 404
 
 
+def test_copy_onto_its_own_source_is_refused_even_with_overwrite(demo, tmp_path, monkeypatch,
+                                                                 postgis_workspace_url):
+    monkeypatch.chdir(demo.parent)
+    with pytest.raises(WorkspaceError) as exc:
+        copy_workspace(demo, demo.name, overwrite=True)  # the same file, written another way
+    assert "相同" in exc.value.zh
+    assert open_workspace(demo).layers()  # untouched
+    copy_workspace(demo, postgis_workspace_url, layers=["zones"])
+    host, rest = postgis_workspace_url.split("@", 1)
+    other_spelling = f"{host}@{rest.replace('localhost:5432', 'localhost')}&sslmode=prefer"
+    with pytest.raises(WorkspaceError):
+        copy_workspace(postgis_workspace_url, other_spelling, overwrite=True)
+    assert open_workspace(postgis_workspace_url).layers() == ["zones"]
+
+
 def test_both_workspace_variables_set_differently_is_an_error(demo, monkeypatch):
     monkeypatch.setenv("DIDENG_WORKSPACE", str(demo))
     monkeypatch.setenv("DIDENG_DATABASE_URL", "postgresql://u@localhost/db")

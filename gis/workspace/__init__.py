@@ -38,6 +38,7 @@ __all__ = [
     "is_database_url",
     "mask_location",
     "open_workspace",
+    "same_workspace",
     "workspace_exists",
 ]
 
@@ -175,6 +176,31 @@ def mask_location(location: str | Path) -> str:
         rest = rest[: rest.index(":")] + ":***" + rest[at:]
     rest = re.sub(r"([?&]password=)[^&]*", r"\1***", rest)
     return f"{scheme}://{rest}"
+
+
+def same_workspace(a: str | Path, b: str | Path) -> bool:
+    """Whether two locations name the same workspace: the same file (however the path is
+    written), or the same server, port, database and schema.
+
+    >>> same_workspace("postgresql://u:x@localhost/gis?schema=c1",
+    ...                "postgresql://u@localhost:5432/gis?schema=c1&sslmode=prefer")
+    True
+    >>> same_workspace("postgresql://u@localhost/gis", "postgresql://u@localhost/gis?schema=c2")
+    False
+    """
+    if is_database_url(a) != is_database_url(b):
+        return False
+    if not is_database_url(a):
+        return Path(a).resolve() == Path(b).resolve()
+    from gis.workspace.postgis import _parse
+
+    def key(url: str | Path) -> tuple[str, str, str, str]:
+        target = _parse(str(url))
+        params = target.params
+        return (params.get("host") or "localhost", params.get("port") or "5432",
+                params.get("dbname") or params.get("user") or "", target.schema)
+
+    return key(a) == key(b)
 
 
 def workspace_exists(location: str | Path) -> bool:

@@ -22,7 +22,13 @@ import pandas as pd
 import shapely
 
 from gis.errors import WorkspaceError
-from gis.workspace import ImportLogEntry, Workspace, mask_location, open_workspace
+from gis.workspace import (
+    ImportLogEntry,
+    Workspace,
+    mask_location,
+    open_workspace,
+    same_workspace,
+)
 
 __all__ = ["CopiedLayer", "CopyReport", "copy_workspace", "layer_digest"]
 
@@ -117,7 +123,7 @@ def copy_workspace(source: str | Path | Workspace, target: str | Path, *,
     """
     say = progress or (lambda _msg: None)
     src = source if isinstance(source, Workspace) else open_workspace(source)
-    if str(target) == src.location or str(target) == str(source):
+    if same_workspace(target, source if not isinstance(source, Workspace) else src.location):
         raise WorkspaceError("源工作空间与目标相同", "the source and the target are the same")
     names = src.layers()
     if layers is not None:
