@@ -54,15 +54,10 @@ class Settings(BaseSettings):
 
     @property
     def location(self) -> str | Path | None:
-        """The workspace served: ``workspace`` or ``database_url`` (the same one if both)."""
-        if self.workspace and self.database_url and str(self.workspace) != self.database_url:
-            from gis.errors import WorkspaceError
+        """The workspace served: ``workspace`` or ``database_url`` (an error if they differ)."""
+        from gis.workspace import configured_location
 
-            raise WorkspaceError(
-                "DIDENG_WORKSPACE 与 DIDENG_DATABASE_URL 同时设置且不同，无法确定服务哪个工作空间",
-                "DIDENG_WORKSPACE and DIDENG_DATABASE_URL are both set and differ; the workspace "
-                "to serve is ambiguous")
-        return self.workspace or self.database_url
+        return configured_location(self.workspace, self.database_url)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -139,3 +139,13 @@ def test_both_workspace_variables_set_differently_is_an_error(demo, monkeypatch)
     result = runner.invoke(cli, ["layers"])
     assert result.exit_code == 3
     assert "同时设置" in result.output and "ambiguous" in result.output
+
+
+def test_the_service_refuses_two_different_workspaces_too(demo):
+    settings = Settings(workspace=demo, database_url="postgresql://u@localhost/db")
+    with pytest.raises(WorkspaceError) as exc:
+        create_app(settings)
+    assert "同时设置" in exc.value.zh and "ambiguous" in exc.value.en
+    with pytest.raises(WorkspaceError) as exc:
+        create_app(Settings(database_url=str(demo)))  # a file is not a database URL
+    assert "postgresql://" in exc.value.en

@@ -87,25 +87,13 @@ def resolve_workspace(option: str | Path | None, *, for_reading: bool) -> str | 
     """The workspace a verb works on: ``--workspace`` (a .gpkg path or a ``postgresql://`` URL),
     else ``$DIDENG_WORKSPACE`` or ``$DIDENG_DATABASE_URL`` (not both), else ./dideng.gpkg;
     readers fall back to the demo county (built on first use) when none of these exists."""
-    from gis.workspace import is_database_url
+    from gis.workspace import configured_location, is_database_url
 
     if option is not None:
         return str(option) if is_database_url(str(option)) else Path(option)
-    file_env, url_env = os.environ.get(WORKSPACE_ENV), os.environ.get(DATABASE_ENV)
-    if file_env and url_env and file_env != url_env:
-        raise WorkspaceError(
-            f"${WORKSPACE_ENV} 与 ${DATABASE_ENV} 同时设置，无法确定使用哪个工作空间；请只保留一个"
-            "（或用 --workspace 指定）",
-            f"both ${WORKSPACE_ENV} and ${DATABASE_ENV} are set, so the workspace is ambiguous; "
-            "unset one (or give --workspace)")
-    if url_env:
-        if not is_database_url(url_env):
-            raise WorkspaceError(
-                f"${DATABASE_ENV} 须为 postgresql:// 地址", f"${DATABASE_ENV} must be a "
-                "postgresql:// URL")
-        return url_env
-    if file_env:
-        return file_env if is_database_url(file_env) else Path(file_env)
+    configured = configured_location(os.environ.get(WORKSPACE_ENV), os.environ.get(DATABASE_ENV))
+    if configured is not None:
+        return configured
     if DEFAULT_WORKSPACE.exists() or not for_reading:
         return DEFAULT_WORKSPACE
     path = demo_workspace_path()

@@ -32,7 +32,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 20260930,
 ) -> None:
     """生成示范县工作空间（一区三园）/ Build the demo county workspace."""
-    from gis.workspace import is_database_url
+    from gis.workspace import is_database_url, mask_location
     from layers.demo import write_demo
 
     path: str | Path = out_path or demo_workspace_path()
@@ -44,17 +44,10 @@ def demo(
         task = bar.add_task("生成示范县 building the demo county", total=None)
         write_demo(path, scale=scale, seed=seed, samples=samples,
                    progress=lambda msg: bar.update(task, description=msg))
-    out.print(f"示范县已写入 / demo county written: {_shown(path)}", highlight=False)
+    out.print(f"示范县已写入 / demo county written: {mask_location(str(path))}", highlight=False)
     if samples is not None:
         out.print(f"样例文件 / sample bureau files: {samples}", highlight=False)
     _print_layers(path)
-
-
-def _shown(location: str | Path) -> str:
-    """A workspace location fit to print (a database password masked)."""
-    from gis.workspace import mask_location
-
-    return mask_location(str(location))
 
 
 def _print_layers(path: str | Path) -> None:

@@ -35,6 +35,7 @@ from gis.errors import WorkspaceError
 __all__ = [
     "ImportLogEntry",
     "Workspace",
+    "configured_location",
     "is_database_url",
     "mask_location",
     "open_workspace",
@@ -176,6 +177,27 @@ def mask_location(location: str | Path) -> str:
         rest = rest[: rest.index(":")] + ":***" + rest[at:]
     rest = re.sub(r"([?&]password=)[^&]*", r"\1***", rest)
     return f"{scheme}://{rest}"
+
+
+def configured_location(workspace: str | Path | None, database_url: str | None
+                        ) -> str | Path | None:
+    """The workspace named by the settings ``DIDENG_WORKSPACE`` (a .gpkg path or a URL) and
+    ``DIDENG_DATABASE_URL`` (a ``postgresql://`` URL): a URL as text, a file as a Path, None when
+    neither is set. Both set to different workspaces is an error, never a guess."""
+    if workspace and database_url and str(workspace) != database_url:
+        raise WorkspaceError(
+            "DIDENG_WORKSPACE 与 DIDENG_DATABASE_URL 同时设置且不同，无法确定使用哪个工作空间；"
+            "请只保留一个",
+            "both DIDENG_WORKSPACE and DIDENG_DATABASE_URL are set and differ, so the workspace "
+            "is ambiguous; unset one")
+    if database_url:
+        if not is_database_url(database_url):
+            raise WorkspaceError("DIDENG_DATABASE_URL 须为 postgresql:// 地址",
+                                 "DIDENG_DATABASE_URL must be a postgresql:// URL")
+        return database_url
+    if workspace:
+        return str(workspace) if is_database_url(str(workspace)) else Path(workspace)
+    return None
 
 
 def same_workspace(a: str | Path, b: str | Path) -> bool:
