@@ -20,8 +20,8 @@ import pandas as pd
 
 from gis.errors import ValidationError
 
-__all__ = ["EARLIEST", "LATEST", "as_date", "default_as_of", "known_on", "years_between",
-           "years_offset"]
+__all__ = ["EARLIEST", "LATEST", "add_months", "as_date", "default_as_of", "known_on",
+           "offset_months", "years_between", "years_offset"]
 
 #: the days an analysis may be run at: earlier or later ones are typing mistakes (and
 #: calendar arithmetic on year 1 fails)
@@ -115,8 +115,8 @@ def default_as_of(value: date | str | None = None, *, reference: str | None = No
     return day
 
 
-def years_offset(n: float, name: str) -> pd.DateOffset:
-    """A calendar offset of ``n`` years (whole months allowed: 1.5 → 18 months).
+def offset_months(n: float, name: str) -> int:
+    """The number of calendar months in ``n`` years (whole months allowed: 1.5 → 18).
 
     Parameters
     ----------
@@ -124,12 +124,6 @@ def years_offset(n: float, name: str) -> pd.DateOffset:
         The policy parameter's value, in years.
     name
         The parameter's qualified name (``"idle.grace_years"``), for the error message.
-
-    Returns
-    -------
-    DateOffset
-        ``years=n`` for whole years, else ``months=12 n``: adding it to a day gives the calendar
-        anniversary (29 February → 28 February).
 
     Raises
     ------
@@ -141,9 +135,53 @@ def years_offset(n: float, name: str) -> pd.DateOffset:
         raise ValidationError(f"政策参数 {name} 须为非负的整月数（年），实为 {n!r}",
                               f"policy parameter {name} must be a non-negative whole number "
                               f"of months (in years), got {n!r}")
+    return int(months)
+
+
+def years_offset(n: float, name: str) -> pd.DateOffset:
+    """A calendar offset of ``n`` years (whole months allowed: 1.5 → 18 months).
+
+    Returns
+    -------
+    DateOffset
+        ``years=n`` for whole years, else ``months=12 n``: adding it to a day gives the calendar
+        anniversary (29 February → 28 February). :func:`add_months` does the same on arrays.
+
+    Raises
+    ------
+    ValidationError
+        ``n`` is negative or not a whole number of months (:func:`offset_months`).
+    """
+    months = offset_months(n, name)
     if float(n).is_integer():
         return pd.DateOffset(years=int(n))
-    return pd.DateOffset(months=int(months))
+    return pd.DateOffset(months=months)
+
+
+def add_months(days: np.ndarray, months: int) -> np.ndarray:
+    """``days`` (``datetime64``) moved by whole calendar ``months``, the day of the month
+    clipped to the end of the target month (31 January + 1 month = 28 or 29 February; 29
+    February + 12 months = 28 February) and the time of day kept; NaT stays NaT.
+
+    The same calendar as ``pandas.DateOffset(months=…)`` (and ``years=…``), on plain numpy
+    arrays.
+
+    >>> days = np.array(["2024-02-29", "2025-01-31", "NaT"], dtype="datetime64[D]")
+    >>> add_months(days, 12).tolist(), add_months(days, 1)[1]
+    ([datetime.date(2025, 2, 28), datetime.date(2026, 1, 31), None], np.datetime64('2025-02-28'))
+    """
+    days = np.asarray(days)
+    unit = np.datetime_data(days.dtype)[0]
+    month = days.astype("datetime64[M]")
+    first = month.astype("datetime64[D]")
+    day_of_month = days.astype("datetime64[D]") - first
+    target = month + np.timedelta64(int(months), "M")
+    length = (target + np.timedelta64(1, "M")).astype("datetime64[D]") - \
+        target.astype("datetime64[D]")
+    clipped = np.minimum(day_of_month, length - np.timedelta64(1, "D"))
+    time_of_day = days - days.astype("datetime64[D]").astype(days.dtype)
+    out = (target.astype("datetime64[D]") + clipped).astype(f"datetime64[{unit}]") + time_of_day
+    return out
 
 
 def known_on(dates: pd.Series, day: pd.Timestamp) -> pd.Series:

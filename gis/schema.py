@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 
 from layers import Layer
 
@@ -24,9 +25,21 @@ PANDAS_DTYPES: dict[str, str] = {
 }
 
 
+def _contiguous(col: pd.Series) -> pd.Series:
+    """An Arrow-backed text column in one chunk. A read in batches leaves several, and taking
+    rows from a chunked array first concatenates every chunk (ten times slower than the take:
+    the ledgers take a few rows of whole layers)."""
+    arrow = pa.array(col.array)
+    if not isinstance(arrow, pa.ChunkedArray) or arrow.num_chunks <= 1:
+        return col
+    return pd.Series(pd.array(arrow.combine_chunks(), dtype=col.dtype), index=col.index,
+                     name=col.name)
+
+
 def conform(frame: pd.DataFrame, layer: Layer) -> pd.DataFrame:
-    """Cast the catalogue fields present in ``frame`` to their canonical dtypes; key and
-    catalogue fields first (catalogue order), other columns after, geometry last."""
+    """Cast the catalogue fields present in ``frame`` to their canonical dtypes (text in one
+    Arrow chunk); key and catalogue fields first (catalogue order), other columns after,
+    geometry last."""
     out = frame.copy()
     for f in layer.fields:
         if f.name not in out:
@@ -39,6 +52,8 @@ def conform(frame: pd.DataFrame, layer: Layer) -> pd.DataFrame:
             col = col.astype("boolean")
         elif str(col.dtype) != target:
             col = col.astype(target)
+        if f.dtype == "str":
+            col = _contiguous(col)
         out[f.name] = col
     known = [f.name for f in layer.fields if f.name in out]
     geom = [out.geometry.name] if isinstance(out, gpd.GeoDataFrame) else []

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from gis.cleanup.idle import idle
+from gis.cleanup.idle import idle, sort_ledger
 from gis.errors import CRSError, ValidationError
 from gis.policy import Policy
 from gis.schema import PANDAS_DTYPES, conform, empty_frame
@@ -427,6 +427,20 @@ def test_demo_county_has_every_case(demo_supplies):
     assert out.loc[out["action"] == "watch", "becomes_idle_on"].is_monotonic_increasing
 
 
+@pytest.mark.parametrize("as_of", ["2025-12-31", "2026-06-30", DEMO_AS_OF, "2028-03-31"])
+def test_ledger_order_and_dtypes_are_the_layer_contract(demo_supplies, as_of):
+    """idle() builds its ledger on plain arrays: its rows come in sort_ledger's order (which the
+    partitioned engine applies to concatenated cells) and its columns in the result layer's
+    canonical dtypes, on days with idle and watch rows of every kind."""
+    ledger = idle(demo_supplies, as_of)
+    assert set(ledger["action"]) == {"watch", "levy_fee", "negotiate", "take_back"}
+    assert set(ledger["idle_type"]) == {"A", "B"}
+    pd.testing.assert_frame_equal(ledger, sort_ledger(ledger))
+    pd.testing.assert_frame_equal(ledger, conform(ledger, results["idle"]))
+    shuffled = idle(demo_supplies.sample(frac=1.0, random_state=7), as_of)
+    pd.testing.assert_frame_equal(ledger, shuffled)
+
+
 def test_supplies_without_optional_columns_are_read_as_blank():
     """A bureau's supplies layer that lacks every optional column (no investment figures, no
     halts, no causes) still gives the type A ledger."""
@@ -479,7 +493,7 @@ def test_pre_selection_never_drops_a_ledger_row(rows, as_of, months, monkeypatch
     fast = idle(frame, as_of, policy)
     with monkeypatch_module.context() as m:
         m.setattr(module, "_candidates",
-                  lambda s, day, *a: np.flatnonzero(s["supplied_on"].le(day).to_numpy(bool)))
+                  lambda dates, today, *a: np.flatnonzero(dates["supplied_on"] <= today))
         slow = idle(frame, as_of, policy)
     pd.testing.assert_frame_equal(fast, slow)
 

@@ -50,26 +50,44 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from gis.dates import as_date, known_on, years_between, years_offset
+from gis.dates import add_months, as_date, offset_months
 from gis.policy import Policy
-from gis.schema import PANDAS_DTYPES, conform
-from gis.units import area_m2, m2_to_mu
-from layers import catalogue, results
+from gis.units import assert_area_crs, m2_to_mu
+from layers import results
 
 __all__ = ["idle", "sort_ledger"]
 
-_SUPPLIES = catalogue["supplies"]
 _RESULT = results["idle"]
+_DATES = ("supplied_on", "agreed_start", "actual_start", "actual_completion", "halted_on")
+_NAT = np.datetime64("NaT", "ms")
+_DAY = np.timedelta64(1, "D")
 
 
-def _column(df: pd.DataFrame, name: str) -> pd.Series:
-    """A supplies field in its canonical dtype, all NA when the layer does not carry it."""
-    if name in df:
-        return df[name]
-    dtype = PANDAS_DTYPES[_SUPPLIES.field(name).dtype]
-    # NA is not a float: a missing float column is NaN, other dtypes take their own missing value
-    return pd.Series(None, index=df.index, dtype=object).astype(dtype)
+def _texts(df: pd.DataFrame, name: str, pos: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The text field ``name`` at positions ``pos`` (all NA when the layer lacks it)."""
+    if name not in df:
+        return pd.array(np.full(len(pos), None, dtype=object), dtype="str")
+    values = df[name].array
+    if not isinstance(values.dtype, pd.StringDtype):
+        values = values.astype("str")
+    return values.take(pos)
+
+
+def _floats(df: pd.DataFrame, name: str, pos: np.ndarray) -> np.ndarray:
+    """The number field ``name`` at positions ``pos`` (NaN: blank, or the layer lacks it)."""
+    if name not in df:
+        return np.full(len(pos), np.nan)
+    return df[name].to_numpy(dtype="float64", na_value=np.nan)[pos]
+
+
+def _dates(df: pd.DataFrame, name: str) -> np.ndarray:
+    """The date field ``name`` of every row as ``datetime64[ms]`` (NaT: blank, or the layer
+    lacks it)."""
+    if name not in df:
+        return np.full(len(df), _NAT)
+    return df[name].to_numpy(dtype="datetime64[ms]")
 
 
 def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
@@ -91,80 +109,100 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
         Columns of the ``idle`` result layer in catalogue order plus geometry; ``zone_id`` and
         ``town`` are left NA for the caller. Idle rows first (``overdue_years`` descending), then
         watch rows (``becomes_idle_on`` ascending).
+
+    Notes
+    -----
+    The rules run on plain numpy arrays of the few contracts :func:`_candidates` pre-selects;
+    pandas is only used to build the ledger at the end (the ledger is computed once per
+    clean-up, but the service and the partitioned engine call it often).
     """
     policy = policy if policy is not None else Policy.load()
     p = policy.idle
     day = as_date(as_of)
-    grace = years_offset(p.grace_years, "idle.grace_years")
-    halt = years_offset(p.halt_years, "idle.halt_years")
-    take_back = years_offset(p.take_back_years, "idle.take_back_years")
-    horizon = day + pd.Timedelta(days=int(p.watch_days))
+    grace = offset_months(p.grace_years, "idle.grace_years")
+    halt = offset_months(p.halt_years, "idle.halt_years")
+    take_back = offset_months(p.take_back_years, "idle.take_back_years")
+    crs, geoms = supplies.crs, supplies.geometry.array
+    assert_area_crs(crs)
+    today = np.datetime64(day.to_datetime64(), "ms")
+    horizon = today + np.timedelta64(int(p.watch_days), "D")
 
-    df = supplies.iloc[_candidates(supplies, day, horizon, grace, halt)].reset_index(drop=True)
-    agreed = _column(df, "agreed_start")
-    started = known_on(_column(df, "actual_start"), day).notna()
-    completed = known_on(_column(df, "actual_completion"), day).notna()
-    halted_on = known_on(_column(df, "halted_on"), day)
+    all_dates = {name: _dates(supplies, name) for name in _DATES}
+    pos = _candidates(all_dates, today, horizon, grace, halt)
+    dates = {name: values[pos] for name, values in all_dates.items()}
+    agreed = dates["agreed_start"]
+    started = dates["actual_start"] <= today  # NaT compares False: not known, not happened
+    completed = dates["actual_completion"] <= today
+    halted_on = np.where(dates["halted_on"] <= today, dates["halted_on"], _NAT)
     open_ = ~completed
 
     # type A: not started; the clock runs from the agreed start
-    a = open_ & ~started & agreed.notna()
-    a_due = (agreed + grace).where(a)
+    a = open_ & ~started & ~np.isnat(agreed)
     # type B: started and halted; the clock runs from the halt, if the shortfall is measured
-    area = area_m2(df.geometry)
-    developed = _column(df, "developed_area_m2")
-    invested = _column(df, "invested_wan")
-    total = _column(df, "total_investment_wan")
-    area_ok = developed.notna() & (area > 0)
-    invest_ok = invested.notna() & total.notna() & (total > 0)
-    short_area = area_ok & (developed < p.developed_share_min * area)
-    short_invest = invest_ok & (invested < p.invested_share_min * total)
-    b = open_ & started & halted_on.notna() & (short_area | short_invest)
-    b_due = (halted_on + halt).where(b)
+    area = shapely.area(np.asarray(geoms, dtype=object)[pos])
+    developed = _floats(supplies, "developed_area_m2", pos)
+    invested = _floats(supplies, "invested_wan", pos)
+    total = _floats(supplies, "total_investment_wan", pos)
+    with np.errstate(invalid="ignore"):  # NaN compares False: a test that cannot be failed
+        short_area = (area > 0) & (developed < p.developed_share_min * area)
+        short_invest = (total > 0) & (invested < p.invested_share_min * total)
+    b = open_ & started & ~np.isnat(halted_on) & (short_area | short_invest)
 
-    kind = pd.Series(np.where(a, "A", np.where(b, "B", None)), index=df.index, dtype="str")
-    base = agreed.where(a, halted_on.where(b))
-    due = a_due.where(a, b_due)
-    is_idle = due.notna() & (due <= day)
-    is_watch = due.notna() & (due > day) & (due <= horizon)
-    keep = is_idle | is_watch
-    df, kind, base, due, is_idle = df[keep], kind[keep], base[keep], due[keep], is_idle[keep]
+    base = np.where(a, agreed, np.where(b, halted_on, _NAT))
+    due = np.where(a, add_months(agreed, grace), np.where(b, add_months(halted_on, halt), _NAT))
+    is_idle = due <= today
+    keep = is_idle | ((due > today) & (due <= horizon))
+    pos, a, base, due, is_idle = pos[keep], a[keep], base[keep], due[keep], is_idle[keep]
+    area, halted_on, agreed = area[keep], halted_on[keep], agreed[keep]
 
-    raw_cause = _column(df, "delay_cause")
-    cause = pd.Series(np.where(raw_cause.isin(["enterprise", "government"]),
-                               raw_cause.astype(object), "unknown"),
-                      index=df.index, dtype="str")
+    raw_cause = _texts(supplies, "delay_cause", pos).to_numpy(dtype=object, na_value=None)
+    cause = np.where(np.isin(raw_cause, ["enterprise", "government"]), raw_cause, "unknown")
     government = cause == "government"
-    taken = is_idle & ~government & ((base + take_back) <= day)
+    taken = is_idle & ~government & (add_months(base, take_back) <= today)
     action = np.select([~is_idle, government, taken], ["watch", "negotiate", "take_back"],
-                       "levy_fee")
-    price = _column(df, "price_wan")
-    fee = (p.fee_rate * price).round(4).where(action == "levy_fee", 0.0)
-    options = pd.Series(np.where(action == "negotiate", ";".join(p.government_options), None),
-                        index=df.index, dtype="str")
+                       "levy_fee").astype(object)
+    price = _floats(supplies, "price_wan", pos)
+    fee = np.where(action == "levy_fee", np.round(p.fee_rate * price, 4), 0.0)
+    overdue = np.round(((today - base) // _DAY) / 365.25, 2)
 
-    out = gpd.GeoDataFrame({
-        "supply_id": _column(df, "supply_id"),
-        "parcel_id": _column(df, "parcel_id"),
-        "user_credit_code": _column(df, "user_credit_code"),
-        "user_name": _column(df, "user_name"),
-        "zone_id": pd.Series(pd.NA, index=df.index, dtype="str"),
-        "town": pd.Series(pd.NA, index=df.index, dtype="str"),
-        "idle_type": kind,
-        "agreed_start": agreed.loc[df.index],
-        "halted_on": halted_on.loc[df.index],
-        "idle_since": due.where(is_idle),
-        "becomes_idle_on": due.where(~is_idle),
-        "overdue_years": years_between(day, base).round(2),
-        "cause": cause,
-        "action": pd.Series(action, index=df.index, dtype="str"),
-        "options": options,
-        "fee_wan": fee,
-        "price_wan": price,
-        "area_mu": m2_to_mu(area.loc[df.index]).round(4),
-    }, geometry=df.geometry, crs=supplies.crs)
+    watch = ~is_idle
+    supply_id = _texts(supplies, "supply_id", pos)
+    order = np.lexsort((np.unique(supply_id.to_numpy(dtype=object, na_value=""),
+                                  return_inverse=True)[1],
+                        np.where(watch, due, _NAT), np.where(watch, 0.0, -overdue), watch))
 
-    return conform(sort_ledger(out), _RESULT)
+    def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values[order], dtype="str")
+
+    def day_column(values: np.ndarray) -> np.ndarray:
+        return values[order]
+
+    none = np.full(len(pos), None, dtype=object)
+    options = np.where(action == "negotiate", ";".join(p.government_options), None)
+    columns = {
+        "supply_id": supply_id.take(order),
+        "parcel_id": _texts(supplies, "parcel_id", pos[order]),
+        "user_credit_code": _texts(supplies, "user_credit_code", pos[order]),
+        "user_name": _texts(supplies, "user_name", pos[order]),
+        "zone_id": text(none),
+        "town": text(none),
+        "idle_type": text(np.where(a, "A", "B").astype(object)),
+        "agreed_start": day_column(agreed),
+        "halted_on": day_column(halted_on),
+        "idle_since": day_column(np.where(is_idle, due, _NAT)),
+        "becomes_idle_on": day_column(np.where(watch, due, _NAT)),
+        "overdue_years": overdue[order],
+        "cause": text(cause.astype(object)),
+        "action": text(action),
+        "options": text(options.astype(object)),
+        "fee_wan": fee[order],
+        "price_wan": price[order],
+        "area_mu": np.round(m2_to_mu(area), 4)[order],
+    }
+    assert list(columns) == [f.name for f in _RESULT.fields]
+    # the geometry array carries the CRS; naming its column is geopandas' cheapest constructor
+    columns["geometry"] = geoms.take(pos[order])
+    return gpd.GeoDataFrame(columns, geometry="geometry")
 
 
 #: the most a calendar offset in months moves a day less than the same offset taken back from
@@ -172,28 +210,21 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
 _CLIP_SLACK = np.timedelta64(4, "D")
 
 
-def _candidates(supplies: pd.DataFrame, day: pd.Timestamp, horizon: pd.Timestamp,
-                grace: pd.DateOffset, halt: pd.DateOffset) -> np.ndarray:
-    """Positions of the contracts that can be idle or watched on ``day``: supplied, not
-    completed, and either not started with an agreed start at most ``grace`` (plus the clipping
-    slack) before ``horizon``, or started and halted at most ``halt`` before it.
+def _candidates(dates: dict[str, np.ndarray], today: np.datetime64, horizon: np.datetime64,
+                grace: int, halt: int) -> np.ndarray:
+    """Positions of the contracts that can be idle or watched on ``today``: supplied, not
+    completed, and either not started with an agreed start at most ``grace`` months (plus the
+    clipping slack) before ``horizon``, or started and halted at most ``halt`` months before it.
 
     A cheap, conservative pre-selection on plain arrays (a superset of the ledger's rows: the
     rules are applied exactly to these rows afterwards), so that the ledger never copies or
     measures the whole layer."""
-    def days(name: str) -> np.ndarray:
-        return _column(supplies, name).to_numpy(dtype="datetime64[ms]")
-
-    today = np.datetime64(day.to_datetime64(), "ms")
-    def known(name: str) -> np.ndarray:  # NaT compares False: a missing date is not known
-        return days(name) <= today
-
-    open_ = known("supplied_on") & ~known("actual_completion")
-    started = known("actual_start")
-    agreed, halted = days("agreed_start"), days("halted_on")
-    a_latest = np.datetime64((horizon - grace).to_datetime64(), "ms") + _CLIP_SLACK
-    b_latest = np.datetime64((horizon - halt).to_datetime64(), "ms") + _CLIP_SLACK
-    a = ~started & (agreed <= a_latest)
+    open_ = (dates["supplied_on"] <= today) & ~(dates["actual_completion"] <= today)
+    started = dates["actual_start"] <= today
+    a_latest = add_months(np.array([horizon]), -grace)[0] + _CLIP_SLACK
+    b_latest = add_months(np.array([horizon]), -halt)[0] + _CLIP_SLACK
+    a = ~started & (dates["agreed_start"] <= a_latest)
+    halted = dates["halted_on"]
     b = started & (halted <= today) & (halted <= b_latest)
     return np.flatnonzero(open_ & (a | b))
 
