@@ -109,7 +109,7 @@ MIC_THRESHOLD_TOLERANCE_M: float = 0.05
 
 _BATCHES = results["unsupplied_batches"]
 _PIECES = results["unsupplied_pieces"]
-_PAR_MIN = 1024  # arrays shorter than this are not worth a thread
+_PAR_MIN = 128  # arrays shorter than this are not worth a thread (850 pieces: 0.34 → 0.22 s)
 
 
 @dataclass(frozen=True)
