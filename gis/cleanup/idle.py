@@ -50,6 +50,8 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gis.dates import add_months, as_date, offset_months
@@ -155,9 +157,11 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     pos, a, base, due, is_idle = pos[keep], a[keep], base[keep], due[keep], is_idle[keep]
     area, halted_on, agreed = area[keep], halted_on[keep], agreed[keep]
 
-    raw_cause = _texts(supplies, "delay_cause", pos).to_numpy(dtype=object, na_value=None)
-    cause = np.where(np.isin(raw_cause, ["enterprise", "government"]), raw_cause, "unknown")
-    government = cause == "government"
+    raw_cause = _texts(supplies, "delay_cause", pos)
+    government = np.asarray(raw_cause == "government", dtype=bool)  # blank compares False
+    cause = np.where(government, "government",
+                     np.where(np.asarray(raw_cause == "enterprise", dtype=bool), "enterprise",
+                              "unknown")).astype(object)
     taken = is_idle & ~government & (add_months(base, take_back) <= today)
     action = np.select([~is_idle, government, taken], ["watch", "negotiate", "take_back"],
                        "levy_fee").astype(object)
@@ -167,9 +171,11 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
 
     watch = ~is_idle
     supply_id = _texts(supplies, "supply_id", pos)
-    order = np.lexsort((np.unique(supply_id.to_numpy(dtype=object, na_value=""),
-                                  return_inverse=True)[1],
-                        np.where(watch, due, _NAT), np.where(watch, 0.0, -overdue), watch))
+    ids = pa.array(supply_id)
+    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+    by_id = pc.rank(ids, tiebreaker="dense")  # UTF-8 bytes: code point order, as pandas sorts
+    order = np.lexsort((np.asarray(by_id), np.where(watch, due, _NAT),
+                        np.where(watch, 0.0, -overdue), watch))
 
     def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
         return pd.array(values[order], dtype="str")
@@ -177,22 +183,22 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     def day_column(values: np.ndarray) -> np.ndarray:
         return values[order]
 
-    none = np.full(len(pos), None, dtype=object)
+    blank = text(np.full(len(pos), None, dtype=object))
     options = np.where(action == "negotiate", ";".join(p.government_options), None)
     columns = {
         "supply_id": supply_id.take(order),
         "parcel_id": _texts(supplies, "parcel_id", pos[order]),
         "user_credit_code": _texts(supplies, "user_credit_code", pos[order]),
         "user_name": _texts(supplies, "user_name", pos[order]),
-        "zone_id": text(none),
-        "town": text(none),
+        "zone_id": blank,
+        "town": blank,
         "idle_type": text(np.where(a, "A", "B").astype(object)),
         "agreed_start": day_column(agreed),
         "halted_on": day_column(halted_on),
         "idle_since": day_column(np.where(is_idle, due, _NAT)),
         "becomes_idle_on": day_column(np.where(watch, due, _NAT)),
         "overdue_years": overdue[order],
-        "cause": text(cause.astype(object)),
+        "cause": text(cause),
         "action": text(action),
         "options": text(options.astype(object)),
         "fee_wan": fee[order],
