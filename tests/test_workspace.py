@@ -20,6 +20,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from gis import __version__
 from gis.errors import UnknownLayerError, WorkspaceError
+from gis.schema import empty_frame
 from gis.workspace import (
     ImportLogEntry,
     Workspace,
@@ -30,6 +31,7 @@ from gis.workspace import (
 )
 from gis.workspace.gpkg import GeoPackageWorkspace
 from gis.workspace.postgis import STAGING, PostGISWorkspace
+from layers import catalogue
 
 X0, Y0 = 40_520_000.0, 3_353_000.0
 
@@ -353,6 +355,32 @@ def test_bbox_reads_what_meets_the_box(ws):
     assert ws.read("parcels", bbox=(X0, Y0, X0 + 1, Y0 + 1), columns=["parcel_id"]).empty
     sub = ws.read("parcels", bbox=(X0 + 900, Y0 - 10, X0 + 1200, Y0 + 10), columns=["parcel_id"])
     assert list(sub.columns) == ["parcel_id", "geometry"] and sub.crs.to_epsg() == 4528
+
+
+def test_bbox_reads_keep_the_layer_order(ws):
+    """A bbox read gives its rows in the order of a whole read (fid order), on either store:
+    the R-tree of a GeoPackage walks its own order."""
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 5000, size=(400, 2))
+    ids = [f"P{i:03d}" for i in range(len(xy))]
+    parcels = frame(ids).set_geometry(
+        [box(X0 + x, Y0 + y, X0 + x + 20, Y0 + y + 20) for x, y in xy], crs=4528)
+    ws.write("parcels", parcels)
+    whole = ws.read("parcels")["parcel_id"].tolist()
+    assert whole == ids
+    part = ws.read("parcels", bbox=(X0 + 1000, Y0 + 1000, X0 + 4000, Y0 + 4000))
+    inside = [i for i, (x, y) in zip(ids, xy, strict=True)
+              if 980 <= x <= 4000 and 980 <= y <= 4000]
+    assert len(inside) > 100
+    assert part["parcel_id"].tolist() == inside
+    assert part.index.tolist() == list(range(len(inside)))
+
+
+def test_info_of_an_empty_layer(ws):
+    ws.write("zones", empty_frame(catalogue["zones"], crs=4528))
+    info = ws.info("zones")
+    assert info["features"] == 0 and info["total_bounds"] is None
+    assert info["crs"] == "EPSG:4528"
 
 
 def test_stamps_change_on_write(ws):

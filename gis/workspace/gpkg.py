@@ -202,7 +202,8 @@ class GeoPackageWorkspace(Workspace):
             "features": int(info["features"]),
             "geometry_type": info["geometry_type"],
             "crs": info["crs"],
-            "total_bounds": tuple(info["total_bounds"]) if info["geometry_type"] else None,
+            "total_bounds": (tuple(info["total_bounds"]) if info["geometry_type"]
+                             and info["total_bounds"] is not None else None),  # None: empty
             "fields": list(info["fields"]),
         }
 
@@ -218,8 +219,10 @@ class GeoPackageWorkspace(Workspace):
              columns: list[str] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
         self._require(name)
         frame = pyogrio.read_dataframe(
-            self.path, layer=name, bbox=bbox, columns=columns, use_arrow=True, fid_as_index=False
-        )
+            self.path, layer=name, bbox=bbox, columns=columns, use_arrow=True,
+            fid_as_index=bbox is not None)
+        if bbox is not None:  # the R-tree gives its own order; rows come in fid order, as whole
+            frame = frame.sort_index(kind="stable").reset_index(drop=True)
         if isinstance(frame, gpd.GeoDataFrame):
             if frame.geometry.name != "geometry":
                 frame = frame.rename_geometry("geometry")
