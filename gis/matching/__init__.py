@@ -4,7 +4,14 @@ merged where needed, checked against the hard rules, scored and explained.
 :class:`MatchIndex` is built once per (layers, as_of, policy): the pool (:mod:`gis.matching.pool`)
 as arrays, the adjacency pairs of :func:`gis.matching.merge.adjacency` and a CRS84 transformer.
 :func:`match` then costs vectorized filtering over those arrays, one bounded merge search and
-the formatting of a few sites.
+the formatting of a few sites. The service keeps one.
+
+One project from cold (``dideng match``, :func:`match` without ``index``) goes through
+:class:`~gis.matching.cold.ColdIndex` instead: every candidate's cheap attributes, the distance
+rules the project has by bounded index queries, exact distances only for the rows shown or
+scored, adjacency only among the candidates the project may merge (see :mod:`gis.matching.cold`).
+:func:`match` asks either index the same three things — ``statuses(project)``,
+``rows(positions, project)``, ``pairs_among(positions)`` — so the answer is the same.
 
 Merging: every request also asks :func:`~gis.matching.merge.merge_sites` for sites of 2–4
 adjacent candidates that each pass the non-area rules (land use, red line, rail, highway, power,
@@ -40,7 +47,8 @@ from pyproj import Transformer
 
 from gis.dates import as_date
 from gis.errors import ValidationError
-from gis.matching.pool import Pool, build_pool
+from gis.matching.cold import ColdIndex, site_table, to_crs84
+from gis.matching.pool import FACILITY_KINDS, Pool, build_pool
 from gis.matching.rules import (
     FAIL,
     NON_AREA_RULES,
@@ -50,12 +58,12 @@ from gis.matching.rules import (
     Project,
     detail,
     evaluate,
-    use_parts,
 )
 from gis.matching.score import CRITERIA, explain, score
 from gis.policy import Policy
 
-__all__ = ["REQUEST_DEFAULTS", "MatchIndex", "Project", "match", "project_from_request"]
+__all__ = ["REQUEST_DEFAULTS", "ColdIndex", "MatchIndex", "Project", "match",
+           "project_from_request"]
 
 #: at most this many merged sites are asked of merge_sites per request
 MERGE_LIMIT = 200
@@ -190,13 +198,9 @@ def project_from_request(fields: Mapping[str, object] | None = None, *,
     return row
 
 
-def _flag_array(series: pd.Series) -> np.ndarray:
-    return series.astype("boolean").astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-
-
 @dataclass
 class MatchIndex:
-    """Everything a request needs, built once per (layers, as_of, policy)."""
+    """Everything any request needs, built once per (layers, as_of, policy)."""
 
     as_of: pd.Timestamp
     policy: Policy
@@ -216,60 +220,67 @@ class MatchIndex:
         day = as_date(as_of)
         pool = build_pool(layers, day, policy)
         c = pool.candidates
-        uses = c["planned_use"].to_numpy(dtype=object, na_value=None)
-        parts = [use_parts(u) for u in uses]
-        path_codes, paths = pd.factorize(pd.Series(c["zone_path"].to_numpy(dtype=object),
-                                                   dtype=object))
-        sites = {
-            "area_mu": c["area_mu"].to_numpy(float),
-            "net_area_mu": c["net_area_mu"].to_numpy(float),
-            "red_line_m2": c["red_line_m2"].to_numpy(float),
-            "planned_use": uses,
-            "use_class": np.array([p[0] for p in parts], dtype=object),
-            "use_cat": np.array([p[1] for p in parts], dtype=np.int64),
-            "inv_min": c["investment_min_wan_per_mu"].to_numpy(float),
-            "tax_min": c["tax_min_wan_per_mu"].to_numpy(float),
-            "out_min": c["output_min_wan_per_mu"].to_numpy(float),
-            "energy_max": c["energy_max_tce_per_wan"].to_numpy(float),
-            "ready": _flag_array(c["ready"]),
-            "ra": _flag_array(c["regional_assessment"]),
-            "source_rank": c["source"].map(policy.matching.source_rank).astype("float64")
-            .to_numpy(dtype=float, na_value=np.nan),
-            "path_code": np.asarray(path_codes, dtype=np.intp),
-            "zone_id": c["zone_id"].to_numpy(dtype=object, na_value=None),
-            "sub_km": pool.substation_km,
-        }
-        for kind in ("water", "sewage", "gas", "highway_exit", "rail"):
+        sites, paths = site_table(c, pool.attributes, policy)
+        sites["sub_km"] = pool.substation_km
+        for kind in FACILITY_KINDS:
             sites[f"{kind}_km"] = c[f"{kind}_km"].to_numpy(float)
         roads = layers.get("infrastructure")
         pairs = adjacency(c[["candidate_id", "area_mu", "source", "geometry"]], roads,
                           gap_m=policy.matching.gap_m,
                           barrier_classes=tuple(policy.matching.barrier_classes))
-        to84 = Transformer.from_crs(c.crs, "OGC:CRS84", always_xy=True) \
-            if c.crs is not None else None
-        return cls(as_of=day, policy=policy, pool=pool, sites=sites,
-                   zone_paths=[tuple(p) for p in paths], pairs=pairs,
+        return cls(as_of=day, policy=policy, pool=pool, sites=sites, zone_paths=paths,
+                   pairs=pairs,
                    positions={k: i for i, k in enumerate(c["candidate_id"].astype("str"))},
-                   to_crs84=to84)
+                   to_crs84=to_crs84(c.crs))
 
     @property
     def candidates(self) -> gpd.GeoDataFrame:
         return self.pool.candidates
+
+    @property
+    def spare_levels(self) -> np.ndarray:
+        return self.pool.spare_levels
+
+    # what match() asks of an index (ColdIndex answers the same on demand)
+    def statuses(self, prj: Project) -> dict[str, np.ndarray]:
+        """Status of every hard rule for every candidate."""
+        return evaluate(self.sites, prj, self.policy, levels=self.spare_levels,
+                        zone_paths=self.zone_paths)
+
+    def rows(self, idx: np.ndarray, prj: Project) -> dict[str, np.ndarray]:
+        """The site table of candidates ``idx``."""
+        return _take(self.sites, np.asarray(idx, dtype=np.intp))
+
+    def pairs_among(self, positions: np.ndarray) -> np.ndarray:
+        """The pairs (positions into ``positions``) of those candidates that may merge."""
+        local = np.full(len(self.sites["area_mu"]), -1, dtype=np.intp)
+        local[positions] = np.arange(len(positions))
+        sub_pairs = local[self.pairs] if len(self.pairs) else np.empty((0, 2), dtype=np.intp)
+        return sub_pairs[(sub_pairs >= 0).all(axis=1)]
+
+    def positions_of(self, ids) -> np.ndarray:
+        return np.array([self.positions[i] for i in ids], dtype=np.intp)
 
 
 def _take(sites: Mapping[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[idx] for k, v in sites.items()}
 
 
-def _merged_table(index: MatchIndex, merged: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+def _merged_table(index: MatchIndex | ColdIndex, merged: gpd.GeoDataFrame, prj: Project
+                  ) -> dict[str, np.ndarray]:
     """A site table for merged sites: sums of areas, the strictest 标准地 limits, the nearest
     facilities, flags true only when true for every part, the worst source."""
-    s = index.sites
     k = len(merged)
     width = int(merged["parts"].max())
+    ids = [i for t in merged["candidate_ids"] for i in t]
+    at = index.positions_of(ids)
+    parts = np.unique(at)
+    s = index.rows(parts, prj)  # the parts' rows; positions below are into them
+    local = np.searchsorted(parts, at)
     pos = np.full((k, width), -1, dtype=np.intp)
-    for r, ids in enumerate(merged["candidate_ids"]):
-        pos[r, :len(ids)] = [index.positions[i] for i in ids]
+    lengths = merged["candidate_ids"].map(len).to_numpy(dtype=np.intp)
+    pos[np.repeat(np.arange(k), lengths),
+        np.arange(len(ids)) - np.repeat(np.cumsum(lengths) - lengths, lengths)] = local
     valid = pos >= 0
     p = np.where(valid, pos, pos[:, :1])  # pad with the first part: neutral for max/min/all
 
@@ -330,41 +341,40 @@ def _flag_value(x: float) -> bool | None:
 
 def match(project: Mapping | pd.Series, layers: Mapping[str, pd.DataFrame] | None = None, *,
           as_of=None, policy: Policy | None = None, top_k: int | None = None,
-          index: MatchIndex | None = None) -> dict:
+          index: MatchIndex | ColdIndex | None = None) -> dict:
     """The ranked sites for ``project`` and the nearest near-misses (see the module doc).
 
-    Give a prebuilt ``index`` to answer many requests; otherwise ``layers`` and ``as_of`` build
-    one for this request (``policy`` defaults to the built-in one).
+    Give a prebuilt ``index`` (a :class:`MatchIndex`) to answer many requests; otherwise
+    ``layers`` and ``as_of`` make a :class:`~gis.matching.cold.ColdIndex`, which computes only
+    what this project needs (``policy`` defaults to the built-in one). The answer is the same.
     """
     if index is None:
         if layers is None or as_of is None:
             raise ValueError("match() needs index=…, or layers and as_of")
-        index = MatchIndex.build(layers, as_of=as_of, policy=policy)
+        index = ColdIndex.build(layers, as_of=as_of, policy=policy)
     policy = index.policy
     m = policy.matching
     prj = Project.of(project)
     top_k = m.top_k if top_k is None else int(top_k)
-    s = index.sites
-    levels = index.pool.spare_levels
-    status = evaluate(s, prj, policy, levels=levels, zone_paths=index.zone_paths)
+    levels = index.spare_levels
+    status = index.statuses(prj)
     fails = np.stack([status[r] == FAIL for r in RULES])
     n_fail = fails.sum(axis=0)
     single_ok = np.flatnonzero(n_fail == 0)
+    net_all = index.sites["net_area_mu"]
+    cand_ids = index.candidates["candidate_id"].to_numpy(dtype=object)
 
     # merged sites: parts pass the non-area rules, and are small enough to matter
     non_area_ok = ~np.stack([status[r] == FAIL for r in NON_AREA_RULES]).any(axis=0)
-    merge_pos = np.flatnonzero(non_area_ok & (s["net_area_mu"] < prj.need_mu_min))
+    merge_pos = np.flatnonzero(non_area_ok & (net_all < prj.need_mu_min))
     merged = None
-    if len(merge_pos) >= 2 and len(index.pairs) and m.max_parts >= 2:
+    if len(merge_pos) >= 2 and m.max_parts >= 2:
         from gis.matching.merge import merge_sites
 
-        local = np.full(len(s["area_mu"]), -1, dtype=np.intp)
-        local[merge_pos] = np.arange(len(merge_pos))
-        sub_pairs = local[index.pairs]
-        sub_pairs = sub_pairs[(sub_pairs >= 0).all(axis=1)]
+        sub_pairs = index.pairs_among(merge_pos)
         if len(sub_pairs):
             cands = index.candidates.iloc[merge_pos][["candidate_id", "source", "geometry"]]
-            cands = cands.assign(area_mu=s["net_area_mu"][merge_pos]).reset_index(drop=True)
+            cands = cands.assign(area_mu=net_all[merge_pos]).reset_index(drop=True)
             merged = merge_sites(cands, sub_pairs, need_min_mu=prj.need_mu_min,
                                  need_max_mu=prj.need_mu_max, max_parts=m.max_parts,
                                  min_compactness=m.min_compactness, limit=MERGE_LIMIT)
@@ -373,7 +383,7 @@ def match(project: Mapping | pd.Series, layers: Mapping[str, pd.DataFrame] | Non
     m_status = None
     missed_merged = None
     if merged is not None:
-        mt = _merged_table(index, merged)
+        mt = _merged_table(index, merged, prj)
         m_status = evaluate(mt, prj, policy, levels=levels, zone_paths=index.zone_paths)
         m_fails = np.stack([m_status[r] == FAIL for r in RULES])
         m_ok = ~m_fails.any(axis=0)
@@ -387,9 +397,9 @@ def match(project: Mapping | pd.Series, layers: Mapping[str, pd.DataFrame] | Non
             merged = None
 
     # one table of every feasible site: singles first, then merged
-    table = _take(s, single_ok)
+    table = index.rows(single_ok, prj)
     st = {r: v[single_ok] for r, v in status.items()}
-    ids = index.candidates["candidate_id"].to_numpy(dtype=object)[single_ok]
+    ids = cand_ids[single_ok]
     site_ids = list(ids)
     parcel_ids = [[i] for i in ids]
     sources = [[x] for x in index.candidates["source"].to_numpy(dtype=object)[single_ok]]
@@ -438,27 +448,33 @@ def match(project: Mapping | pd.Series, layers: Mapping[str, pd.DataFrame] | Non
             })
 
     # near-misses (single candidates and merged sites): fewest failed rules first, then net
-    # area closest to the need
+    # area closest to the need; the rows of the ones listed only
     excluded: list[dict] = []
-    miss_ids = [index.candidates["candidate_id"].to_numpy(dtype=object)[n_fail > 0]]
-    miss_tables = [_take(s, np.flatnonzero(n_fail > 0))]
-    miss_fails = [fails[:, n_fail > 0]]
+    missed = np.flatnonzero(n_fail > 0)
+    n_single = len(missed)
+    mids = cand_ids[missed]
+    mnet = net_all[missed]
+    mfail = fails[:, missed]
     if missed_merged is not None:
-        miss_ids.append(missed_merged[0])
-        miss_tables.append(missed_merged[1])
-        miss_fails.append(missed_merged[2])
-    mids = np.concatenate(miss_ids).astype(str)
+        mids = np.concatenate([mids, missed_merged[0]])
+        mnet = np.concatenate([mnet, missed_merged[1]["net_area_mu"]])
+        mfail = np.concatenate([mfail, missed_merged[2]], axis=1)
+    mids = mids.astype(str)
     if len(mids) and m.near_misses > 0:
-        mtab = {k: np.concatenate([t[k] for t in miss_tables]) for k in miss_tables[0]}
-        mfail = np.concatenate(miss_fails, axis=1)
-        net = mtab["net_area_mu"]
-        distance = np.maximum.reduce([prj.need_mu_min - net, net - prj.need_mu_max,
-                                      np.zeros(len(net))])
+        distance = np.maximum.reduce([prj.need_mu_min - mnet, mnet - prj.need_mu_max,
+                                      np.zeros(len(mnet))])
         pick = np.lexsort((mids, distance, mfail.sum(axis=0)))[:m.near_misses]
+        singles = pick[pick < n_single]
+        single_rows = index.rows(missed[singles], prj)
+        row_of = {int(k): r for r, k in enumerate(singles)}
         for k in pick:
+            if k < n_single:
+                tab, at = single_rows, row_of[int(k)]
+            else:
+                tab, at = missed_merged[1], int(k) - n_single
             for r_i, rule in enumerate(RULES):
                 if mfail[r_i, k]:
                     excluded.append({"parcel_id": str(mids[k]), "rule": rule,
-                                     "detail": detail(rule, mtab, k, prj, policy, levels)})
+                                     "detail": detail(rule, tab, at, prj, policy, levels)})
     return {"project": prj.to_json(), "as_of": index.as_of.date().isoformat(),
             "sites": sites_out, "excluded": excluded}

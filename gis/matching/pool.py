@@ -39,7 +39,8 @@ from gis.frames import numeric_column, same_crs
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 
-__all__ = ["FACILITY_KINDS", "ZONING_FIELDS", "Pool", "build_pool"]
+__all__ = ["FACILITY_KINDS", "ZONING_FIELDS", "Facilities", "Pool", "build_pool",
+           "candidate_arrays", "candidate_attributes", "facilities", "nearest_km", "within_km"]
 
 #: the facility kinds whose nearest distance every candidate carries (besides substations)
 FACILITY_KINDS = ("water", "sewage", "gas", "highway_exit", "rail")
@@ -56,6 +57,7 @@ class Pool:
     candidates: gpd.GeoDataFrame
     spare_levels: np.ndarray  # ascending distinct spare capacities (kVA) of the substations
     substation_km: np.ndarray  # (n, len(spare_levels)): nearest substation with ≥ each level
+    attributes: dict | None = None  # candidate_arrays(), as the columns hold them
 
 
 def _empty(crs) -> gpd.GeoDataFrame:
@@ -172,23 +174,29 @@ def _gather(layers: Mapping[str, pd.DataFrame], day, policy: Policy) -> gpd.GeoD
 
 
 def _smallest_containing(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
-    """Position of the smallest polygon containing each point (-1 where none)."""
+    """Position of the smallest polygon containing each point (-1 where none; of equal areas
+    the first polygon)."""
     out = np.full(len(points), -1, dtype=np.intp)
     if len(points) == 0 or len(polys) == 0:
         return out
-    pt, poly = shapely.STRtree(polys).query(points, predicate="within")
+    # the tree over the points, each polygon prepared once (faster than a point per query)
+    poly, pt = shapely.STRtree(points).query(polys, predicate="contains")
     if len(pt):
-        order = np.lexsort((shapely.area(polys[poly]), pt))
+        order = np.lexsort((poly, shapely.area(polys[poly]), pt))
         first = np.unique(pt[order], return_index=True)[1]
         out[pt[order][first]] = poly[order][first]
     return out
 
 
+def _present(targets: np.ndarray) -> np.ndarray:
+    return targets[~shapely.is_missing(targets) & ~shapely.is_empty(targets)] \
+        if len(targets) else targets
+
+
 def _nearest_km(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Distance (km) from each geometry to the nearest target (inf when there is none)."""
     out = np.full(len(geoms), np.inf)
-    targets = targets[~shapely.is_missing(targets) & ~shapely.is_empty(targets)] \
-        if len(targets) else targets
+    targets = _present(targets)
     if len(geoms) == 0 or len(targets) == 0:
         return out
     (i, _), dist = shapely.STRtree(targets).query_nearest(geoms, return_distance=True,
@@ -197,14 +205,82 @@ def _nearest_km(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return out
 
 
-def _overlap_m2(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
-    """Area (m²) of each geometry covered by the union of ``zones``."""
+nearest_km = _nearest_km
+
+#: dwithin decides a distance rule outside this band (m) around its limit; inside it, the
+#: exact nearest distance does (GEOS's dwithin and distance may differ in the last bits)
+_BAND_M = 1e-3
+
+
+def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
+              tree: shapely.STRtree | None = None) -> np.ndarray:
+    """Whether ``_nearest_km(geoms, targets) <= limit_km``, exactly, without measuring every
+    nearest distance: bounded ``dwithin`` queries decide every geometry farther than
+    :data:`_BAND_M` from the limit, :func:`_nearest_km` the few within it.
+
+    ``tree`` is an STRtree over ``geoms`` when the caller has one (one query per target
+    then, each target prepared once: faster than querying the targets per geometry).
+
+    Same answer as the exact distance, the ``<=`` included: ``d / 1000 <= limit_km`` holds for
+    exactly the distances ``d`` up to some largest double, and every geometry whose distance
+    might lie within a millimetre of ``limit_km`` km is measured exactly.
+    """
+    n = len(geoms)
+    limit = float(limit_km)
+    targets = _present(targets)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    if np.isnan(limit):
+        return np.zeros(n, dtype=bool)
+    if limit == np.inf or len(targets) == 0:  # inf <= limit; nothing is nearer than inf
+        return np.full(n, np.inf <= limit)
+    if limit < 0:
+        return np.zeros(n, dtype=bool)
+    odd = ~shapely.is_valid(targets)
+    if odd.any():  # GEOS's prepared dwithin misses e.g. zero-length lines: measure those
+        near_odd = _nearest_km(geoms, targets[odd]) <= limit
+        return near_odd | within_km(geoms, targets[~odd], limit, tree=tree)
+    limit_m = limit * 1000.0
+    inner = limit_m * (1 - 1e-12) - _BAND_M
+    outer = limit_m * (1 + 1e-12) + _BAND_M
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    out = np.zeros(n, dtype=bool)
+    if inner >= 0:
+        _, g = tree.query(targets, predicate="dwithin", distance=inner)
+        out[g] = True
+    rest = np.flatnonzero(~out)
+    if len(rest) == 0:
+        return out
+    # those not surely within but with a target within the outer bound are measured: found
+    # from the targets when most geometries remain, else from the remaining geometries
+    if 4 * len(rest) > n:
+        _, g = tree.query(targets, predicate="dwithin", distance=outer)
+        near = np.zeros(n, dtype=bool)
+        near[g] = True
+        band = np.flatnonzero(near & ~out)
+    else:
+        g, _ = shapely.STRtree(targets).query(geoms[rest], predicate="dwithin",
+                                              distance=outer)
+        band = rest[np.unique(g)]
+    if len(band):
+        out[band] = _nearest_km(geoms[band], targets) <= limit
+    return out
+
+
+def _overlap_m2(geoms: np.ndarray, zones: np.ndarray, tree: shapely.STRtree | None = None
+                ) -> np.ndarray:
+    """Area (m²) of each geometry covered by the union of ``zones`` (``tree``: an STRtree over
+    ``geoms`` when the caller has one)."""
     out = np.zeros(len(geoms))
     if len(geoms) == 0 or len(zones) == 0:
         return out
-    g_idx, z_idx = shapely.STRtree(zones).query(geoms, predicate="intersects")
+    # the tree over the candidates, each zone prepared once; pairs in (geometry, zone) order
+    tree = tree if tree is not None else shapely.STRtree(geoms)
+    z_idx, g_idx = tree.query(zones, predicate="intersects")
     if len(g_idx) == 0:
         return out
+    order = np.lexsort((z_idx, g_idx))
+    g_idx, z_idx = g_idx[order], z_idx[order]
     single = np.bincount(g_idx, minlength=len(geoms)) == 1
     one = single[g_idx]
     out[g_idx[one]] = shapely.area(shapely.intersection(geoms[g_idx[one]], zones[z_idx[one]]))
@@ -214,18 +290,19 @@ def _overlap_m2(geoms: np.ndarray, zones: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ancestors(zone_ids: pd.Series, zones: pd.DataFrame | None) -> np.ndarray:
-    """Per candidate, the tuple of its zone and that zone's ancestors."""
+def _ancestors(zone_ids: np.ndarray, zones: pd.DataFrame | None
+               ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Per candidate, a code into the list of distinct zone paths (a zone and its ancestors;
+    ``()`` for none), and that list."""
     parent: dict[str, str] = {}
     if zones is not None and len(zones) and "parent_id" in zones:
         for z, p in zip(zones["zone_id"].astype("str"), zones["parent_id"].astype("str"),
                         strict=True):
             if not pd.isna(z) and not pd.isna(p):
                 parent[z] = p
-    cache: dict[object, tuple[str, ...]] = {}
 
     def chain(z) -> tuple[str, ...]:
-        if pd.isna(z):
+        if z is None or pd.isna(z):
             return ()
         out, seen = [], set()
         while z is not None and z not in seen:
@@ -234,25 +311,57 @@ def _ancestors(zone_ids: pd.Series, zones: pd.DataFrame | None) -> np.ndarray:
             z = parent.get(z)
         return tuple(out)
 
-    result = np.empty(len(zone_ids), dtype=object)
-    for k, z in enumerate(zone_ids.to_numpy(dtype=object, na_value=None)):
-        if z not in cache:
-            cache[z] = chain(z) if z is not None else ()
-        result[k] = cache[z]
-    return result
+    codes, uniques = pd.factorize(pd.Series(zone_ids, dtype=object), use_na_sentinel=True)
+    paths = [chain(z) for z in uniques]
+    codes = np.asarray(codes, dtype=np.intp)
+    if (codes < 0).any():  # no zone: the empty path, last
+        codes = np.where(codes < 0, len(paths), codes)
+        paths.append(())
+    return codes, paths
 
 
-def build_pool(layers: Mapping[str, pd.DataFrame], day, policy: Policy) -> Pool:
-    """The candidates at ``day`` with their precomputed attributes (see the module doc)."""
-    pool = _gather(layers, day, policy)
+def _parcel_rows(parcels: pd.DataFrame | None, ids: pd.Series) -> np.ndarray:
+    """Per id, the row of the first parcel with that ``parcel_id`` (-1 where none)."""
+    if parcels is None or not len(parcels) or "parcel_id" not in parcels:
+        return np.full(len(ids), -1, dtype=np.intp)
+    pid = pd.Index(parcels["parcel_id"].astype("str"))
+    rows = np.arange(len(pid))
+    if not pid.is_unique:
+        first = ~pid.duplicated()
+        pid, rows = pid[first], rows[first]
+    at = pid.get_indexer(pd.Index(ids.astype("str")))
+    return np.where(at >= 0, rows[np.maximum(at, 0)], -1)
+
+
+def _flag_lookup(parcels: pd.DataFrame | None, rows: np.ndarray, flag: str) -> np.ndarray:
+    """The parcels' ``flag`` at ``rows`` as 1.0 / 0.0, NaN where unknown or no parcel."""
+    out = np.full(len(rows), np.nan)
+    if parcels is None or not len(parcels) or flag not in parcels:
+        return out
+    values = parcels[flag].astype("boolean").astype("Float64").to_numpy(dtype=float,
+                                                                        na_value=np.nan)
+    hit = rows >= 0
+    out[hit] = values[rows[hit]]
+    return out
+
+
+def candidate_arrays(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame], *,
+                     tree: shapely.STRtree | None = None) -> dict[str, object]:
+    """Every attribute of the gathered ``pool`` but the facility distances, as arrays:
+    ``area_mu``, ``red_line_m2``, ``net_area_mu``, ``zoning_id``, the :data:`ZONING_FIELDS`,
+    ``planned_use`` (object, None for missing), ``ready`` and ``regional_assessment`` (1.0 /
+    0.0, NaN unknown), ``path_code`` into ``zone_paths`` (the distinct paths of a zone and its
+    ancestors). Cheap and exact: both :func:`build_pool` and the one-project path
+    (:mod:`gis.matching.cold`) compute them so, for every candidate. ``tree``: an STRtree
+    over the pool's geometries when the caller has one."""
     crs = pool.crs
     if crs is not None:
         assert_area_crs(crs)
     geoms = np.asarray(pool.geometry.values, dtype=object)
     n = len(pool)
+    out: dict[str, object] = {}
     gross_m2 = shapely.area(geoms) if n else np.zeros(0)
-    pool["area_mu"] = m2_to_mu(gross_m2)
-
+    out["area_mu"] = m2_to_mu(gross_m2)
     constraints = layers.get("constraints")
     exclude = penalize = np.empty(0, dtype=object)
     if constraints is not None and len(constraints):
@@ -266,41 +375,81 @@ def build_pool(layers: Mapping[str, pd.DataFrame], day, policy: Policy) -> Pool:
         penalize = shapely.buffer(cgeoms[is_pe], buffer_m[is_pe])
         exclude = exclude[~shapely.is_missing(exclude)]
         penalize = penalize[~shapely.is_missing(penalize)]
-    pool["red_line_m2"] = _overlap_m2(geoms, exclude)
-    pool["net_area_mu"] = m2_to_mu(np.maximum(gross_m2 - _overlap_m2(geoms, penalize), 0.0))
+    if tree is None and (len(exclude) or len(penalize)):
+        tree = shapely.STRtree(geoms)
+    out["red_line_m2"] = _overlap_m2(geoms, exclude, tree)
+    out["net_area_mu"] = m2_to_mu(np.maximum(gross_m2 - _overlap_m2(geoms, penalize, tree),
+                                             0.0))
 
     # zoning at the representative point; the candidate's own land use where no zoning covers it
     points = shapely.point_on_surface(geoms) if n else np.empty(0, dtype=object)
     zoning = layers.get("zoning")
     planned = pool["land_use"].astype("str").to_numpy(dtype=object, na_value=None)
-    pool["zoning_id"] = pd.array([pd.NA] * n, dtype="str")
+    out["zoning_id"] = np.full(n, None, dtype=object)
     for f in ZONING_FIELDS:
-        pool[f] = np.nan
+        out[f] = np.full(n, np.nan)
     if zoning is not None and len(zoning):
         zoning = same_crs(zoning, crs)
         at = _smallest_containing(points, np.asarray(zoning.geometry.values, dtype=object))
         hit = at >= 0
+        where = np.maximum(at, 0)
         zuse = zoning["planned_use"].astype("str").to_numpy(dtype=object, na_value=None)
-        planned = np.where(hit, zuse[np.maximum(at, 0)], planned)
+        planned = np.where(hit, zuse[where], planned)
         zid = zoning["zoning_id"].astype("str").to_numpy(dtype=object, na_value=None)
-        pool["zoning_id"] = pd.array(np.where(hit, zid[np.maximum(at, 0)], None), dtype="str")
+        out["zoning_id"] = np.where(hit, zid[where], None)
         for f in ZONING_FIELDS:
-            vals = numeric_column(zoning, f)
-            pool[f] = np.where(hit, vals[np.maximum(at, 0)], np.nan)
-    pool["planned_use"] = pd.array(planned, dtype="str")
+            out[f] = np.where(hit, numeric_column(zoning, f)[where], np.nan)
+    out["planned_use"] = planned
 
     # 净地 / 区域评估 flags from the parcels (pieces have none)
     parcels = layers.get("parcels")
+    rows = _parcel_rows(parcels, pool["candidate_id"])
     for flag in ("ready", "regional_assessment"):
-        values = pd.array([pd.NA] * n, dtype="boolean")
-        if parcels is not None and len(parcels) and flag in parcels:
-            lookup = pd.Series(parcels[flag].astype("boolean").to_numpy(),
-                               index=parcels["parcel_id"].astype("str").to_numpy(dtype=object))
-            lookup = lookup[~lookup.index.duplicated()]
-            values = pd.array(pool["candidate_id"].map(lookup), dtype="boolean")
-        pool[flag] = values
-    pool["zone_path"] = _ancestors(pool["zone_id"], layers.get("zones"))
+        out[flag] = _flag_lookup(parcels, rows, flag)
+    zone_ids = pool["zone_id"].astype("str").to_numpy(dtype=object, na_value=None) \
+        if "zone_id" in pool else np.full(n, None, dtype=object)
+    out["path_code"], out["zone_paths"] = _ancestors(zone_ids, layers.get("zones"))
+    return out
 
+
+def candidate_attributes(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame]
+                         ) -> tuple[gpd.GeoDataFrame, dict[str, object]]:
+    """The gathered ``pool`` with the columns of :func:`candidate_arrays` (``zone_path`` the
+    tuple of the candidate's zone and its ancestors), and those arrays."""
+    a = candidate_arrays(pool, layers)
+    for key in ("area_mu", "red_line_m2", "net_area_mu"):
+        pool[key] = a[key]
+    pool["zoning_id"] = pd.array(a["zoning_id"], dtype="str")
+    for f in ZONING_FIELDS:
+        pool[f] = a[f]
+    pool["planned_use"] = pd.array(a["planned_use"], dtype="str")
+    for flag in ("ready", "regional_assessment"):
+        v = a[flag]
+        pool[flag] = pd.array(np.where(np.isnan(v), None, v == 1.0), dtype="boolean")
+    paths = np.empty(len(a["zone_paths"]), dtype=object)
+    paths[:] = a["zone_paths"]
+    pool["zone_path"] = paths[a["path_code"]] if len(pool) else np.empty(0, dtype=object)
+    return pool, a
+
+
+@dataclass(frozen=True)
+class Facilities:
+    """The facilities a candidate's distances are measured to: per kind of
+    :data:`FACILITY_KINDS` the present geometries, and the substations with their spare
+    capacity (kVA, missing = 0) and its distinct levels (ascending)."""
+
+    by_kind: dict[str, np.ndarray]
+    substations: np.ndarray
+    spare_kva: np.ndarray
+    levels: np.ndarray
+
+    def substations_with(self, column: int) -> np.ndarray:
+        """The substations with at least ``levels[column]`` spare (column of ``substation_km``)."""
+        return self.substations[self.spare_kva >= self.levels[column]]
+
+
+def facilities(layers: Mapping[str, pd.DataFrame], crs) -> Facilities:
+    """The ``infrastructure`` layer's facilities, in ``crs``."""
     infra = layers.get("infrastructure")
     kinds = pd.Series(dtype="str")
     igeoms = np.empty(0, dtype=object)
@@ -308,17 +457,29 @@ def build_pool(layers: Mapping[str, pd.DataFrame], day, policy: Policy) -> Pool:
         infra = same_crs(infra, crs)
         kinds = infra["kind"].astype("str")
         igeoms = np.asarray(infra.geometry.values, dtype=object)
-    for kind in FACILITY_KINDS:
-        mask = kinds.eq(kind).fillna(False).to_numpy(bool) if len(kinds) else np.zeros(0, bool)
-        pool[f"{kind}_km"] = _nearest_km(geoms, igeoms[mask] if len(igeoms) else igeoms)
-    levels = np.empty(0)
-    sub_km = np.empty((n, 0))
+
+    def of(mask: np.ndarray) -> np.ndarray:
+        return igeoms[mask] if len(igeoms) else igeoms
+
+    by_kind = {kind: of(kinds.eq(kind).fillna(False).to_numpy(bool) if len(kinds)
+                        else np.zeros(0, bool)) for kind in FACILITY_KINDS}
     if len(kinds):
         is_sub = kinds.eq("substation").fillna(False).to_numpy(bool)
         spare = np.nan_to_num(numeric_column(infra, "spare_kva"), nan=0.0)[is_sub]
-        sgeoms = igeoms[is_sub]
-        levels = np.unique(spare)
-        sub_km = np.column_stack([_nearest_km(geoms, sgeoms[spare >= lv]) for lv in levels]) \
-            if len(levels) else sub_km
+        return Facilities(by_kind, igeoms[is_sub], spare, np.unique(spare))
+    return Facilities(by_kind, np.empty(0, dtype=object), np.empty(0), np.empty(0))
+
+
+def build_pool(layers: Mapping[str, pd.DataFrame], day, policy: Policy) -> Pool:
+    """The candidates at ``day`` with their precomputed attributes (see the module doc)."""
+    pool, arrays = candidate_attributes(_gather(layers, day, policy), layers)
+    geoms = np.asarray(pool.geometry.values, dtype=object)
+    fac = facilities(layers, pool.crs)
+    for kind in FACILITY_KINDS:
+        pool[f"{kind}_km"] = _nearest_km(geoms, fac.by_kind[kind])
+    levels = fac.levels
+    sub_km = np.column_stack([_nearest_km(geoms, fac.substations_with(j))
+                              for j in range(len(levels))]) if len(levels) \
+        else np.empty((len(pool), 0))
     return Pool(candidates=pool.reset_index(drop=True), spare_levels=levels,
-                substation_km=sub_km)
+                substation_km=sub_km, attributes=arrays)

@@ -27,8 +27,9 @@ import pandas as pd
 from gis.errors import ValidationError
 from gis.policy import Policy
 
-__all__ = ["AREA_RULES", "FAIL", "NON_AREA_RULES", "NOT_APPLICABLE", "PASS", "RULES", "RULE_NAMES", "STATUS",
-           "UNKNOWN", "Project", "detail", "evaluate", "use_parts"]
+__all__ = ["AREA_RULES", "DISTANCE_RULES", "FAIL", "NON_AREA_RULES", "NOT_APPLICABLE", "PASS",
+           "RULES", "RULE_NAMES", "STATUS", "UNKNOWN", "Project", "detail", "evaluate",
+           "substation_column", "substation_km", "use_parts"]
 
 PASS, FAIL, UNKNOWN, NOT_APPLICABLE = 0, 1, 2, -1
 #: areas compared within this many 亩 are equal (floating-point noise of areas from coordinates)
@@ -44,6 +45,8 @@ RULE_NAMES = {"land_use": "用地性质", "red_line": "红线避让", "area": "�
               "too_large": "面积不过大", "standard_land": "标准地指标", "rail": "铁路专用线",
               "highway": "高速出入口距离", "power": "供电容量", "zones": "意向园区"}
 AREA_RULES = ("area", "too_large", "standard_land")
+#: rules that read a facility distance (the project decides whether they apply)
+DISTANCE_RULES = ("rail", "highway", "power")
 #: rules every part of a merged site must pass on its own
 NON_AREA_RULES = tuple(r for r in RULES if r not in AREA_RULES)
 
@@ -166,15 +169,20 @@ def _spare_column(levels: np.ndarray, kva: float) -> int | None:
     return j if j < len(levels) else None
 
 
+def substation_column(levels: np.ndarray, kva: float | None) -> int | None:
+    """Column of ``sub_km`` a project with ``kva`` reads: the nearest substation with at least
+    ``kva`` spare, any spare > 0 when None (None when no substation has that much)."""
+    if kva is None:
+        j = int(np.searchsorted(levels, 0.0, side="right"))
+        return j if j < len(levels) else None
+    return _spare_column(levels, kva)
+
+
 def substation_km(sites: Mapping[str, np.ndarray], levels: np.ndarray, kva: float | None
                   ) -> np.ndarray:
     """Distance (km) to the nearest substation with ``kva`` spare (any spare > 0 when None)."""
     n = len(sites["area_mu"])
-    if kva is None:
-        j = int(np.searchsorted(levels, 0.0, side="right"))
-        j = j if j < len(levels) else None
-    else:
-        j = _spare_column(levels, kva)
+    j = substation_column(levels, kva)
     return sites["sub_km"][:, j] if j is not None else np.full(n, np.inf)
 
 
