@@ -38,6 +38,8 @@ from collections.abc import Iterable
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gis.frames import numeric_column, same_crs
@@ -45,7 +47,7 @@ from gis.metrics import building_measures
 from gis.policy import Policy
 from gis.units import area_m2
 
-__all__ = ["MEASURE_COLUMNS", "PARCEL_FIELDS", "canonical", "leaf_zones", "locate",
+__all__ = ["MEASURE_COLUMNS", "PARCEL_FIELDS", "canonical", "is_in", "leaf_zones", "locate",
            "measured_parcels", "parcel_at", "parcel_measures", "points_at",
            "representative_points", "row_measures", "smallest_containing", "tenancy_hosts",
            "zone_at"]
@@ -156,6 +158,21 @@ def tenancy_hosts(tenancies: pd.DataFrame | None) -> np.ndarray:
         return np.array([], dtype=object)
     pid = tenancies["parcel_id"].astype("str").str.strip().dropna()
     return np.asarray(pid.unique(), dtype=object)
+
+
+def is_in(keys: pd.Series, *values: pd.Series) -> np.ndarray:
+    """Which ``keys`` (text) are among the ``values`` (text): a boolean array, False for a
+    missing key. Vectorized in Arrow (``pandas.Series.isin`` of Arrow strings converts every
+    value to a Python object), so it serves for millions of keys and values."""
+    key = pa.array(pd.Series(keys).astype("str"), from_pandas=True)
+    pool = [pa.array(pd.Series(v).astype("str").dropna(), from_pandas=True) for v in values]
+    pool = [v for v in pool if len(v)]
+    if len(key) == 0 or not pool:
+        return np.zeros(len(key), dtype=bool)
+    chunks = [c.cast(pa.large_string()) for v in pool
+              for c in (v.chunks if isinstance(v, pa.ChunkedArray) else [v])]
+    found = pc.is_in(key, value_set=pc.unique(pa.concat_arrays(chunks)).cast(key.type))
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _text(frame: pd.DataFrame, name: str) -> pd.Series:

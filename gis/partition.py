@@ -52,12 +52,36 @@ Memory
 A worker holds one cell at a time: its primaries and what was read around them, so its memory
 follows the cell size (:data:`PARCELS_PER_PARTITION`, ``partitions``), not the county's. The
 client never holds a layer's geometries: it holds the zones, enterprise and tenancy tables, the
-measures (about 250 bytes per parcel), the result rows (collected partition by partition as
-they complete, ``distributed.as_completed``) and the reduce's working set — that part grows
-with the number of parcels (attributes only, about 2.5 KB per parcel at the reduce's peak on
-the demo county, against about 5 KB per parcel for the single-machine path, which also holds
-every geometry). Every map step's result is copied into memory of its own (:func:`_owned`):
-columns read through Arrow would otherwise keep a cell's whole read alive.
+measures, the result rows (collected partition by partition as they complete,
+``distributed.as_completed``) and the reduce's working set. Every map step's result is copied
+into memory of its own (:func:`_owned`): columns read through Arrow would otherwise keep a
+cell's whole read alive.
+
+The map step sends only the measure rows and columns the reduce reads (:func:`cleanup_rows`,
+:func:`evaluation_rows`, ``_UNREAD``) and, apart, every parcel id (Arrow strings, for the
+check of repeated ids): for the clean-ups the owned parcels and tenancy hosts, for the
+evaluation those and the parcels meeting a zone or named by a contract (the contracts are
+measured first, their ids sent to the cells as 64-bit hashes). Measured on the demo county with
+two worker processes (client peak RSS; measure table ``memory_usage(deep=True)`` per parcel of
+the county):
+
+============  =========  =======================  =======================
+verb          parcels    before                   after
+============  =========  =======================  =======================
+cleanup       241,700    795 MB, 243 B/parcel     665 MB, 90 B/parcel
+cleanup       725,100    1,748 MB, 243 B/parcel   1,405 MB, 83 B/parcel
+evaluate      241,700    832 MB, 248 B/parcel     749 MB, 156 B/parcel
+evaluate      725,100    1,899 MB, 248 B/parcel   1,682 MB, 156 B/parcel
+============  =========  =======================  =======================
+
+The measures are no longer what the client's memory follows: between the two scales the peak
+grows by about 1.5 KB (cleanup) and 1.9 KB (evaluate) per parcel, most of it the firm-coupled
+reduce — the enterprise table (about 0.6 enterprise rows per parcel in the demo, two years) and
+the 亩均 evaluation's per-firm and per-parcel working arrays (Python strings), at its peak in
+``permu`` and ``zone_indicators`` — and the result rows (the demo lists 0.2 low-efficiency and
+0.3 ``permu`` rows per parcel). So at 5 million parcels with the demo's density of firms the
+client would need about 8 GB for the clean-ups and 10 GB for the evaluation; the measures
+themselves about 0.4 GB (cleanup) and 0.8 GB (evaluate).
 """
 
 from __future__ import annotations
@@ -82,11 +106,13 @@ import shapely
 from gis.cleanup import CleanupResult, classes_year, cleanup_measures, place_rows, summarize
 from gis.cleanup.idle import idle, sort_ledger
 from gis.cleanup.lowefficiency import low_efficiency
+from gis.cleanup.lowefficiency import read_parcels as low_efficiency_rows
 from gis.cleanup.unsupplied import assemble, unsupplied_pieces, unsupplied_rows
 from gis.dates import as_date
 from gis.errors import ValidationError, WorkspaceError
 from gis.evaluation import EvaluationResult, _summary, evaluation_measures
 from gis.evaluation.permu import classes, evaluation_year, permu
+from gis.evaluation.permu import read_parcels as permu_rows
 from gis.evaluation.zone import (
     ZoneMeasures,
     firm_measures,
@@ -94,14 +120,16 @@ from gis.evaluation.zone import (
     supply_measures,
     zone_indicators,
 )
+from gis.frames import same_crs
 from gis.measures import measured_parcels, representative_points, tenancy_hosts
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
 from gis.workspace import Workspace, open_workspace
 from layers import catalogue, results
 
-__all__ = ["PARCELS_PER_PARTITION", "Cell", "Source", "cleanup_partitioned",
-           "evaluate_partitioned", "grid", "layer_cells", "plan", "primaries"]
+__all__ = ["PARCELS_PER_PARTITION", "Cell", "Source", "cleanup_partitioned", "cleanup_rows",
+           "evaluate_partitioned", "evaluation_rows", "grid", "layer_cells", "named_ids", "plan",
+           "primaries"]
 
 #: parcels per partition when the number of partitions is not given
 PARCELS_PER_PARTITION = 50_000
@@ -323,27 +351,120 @@ def _pieces_part(batches: gpd.GeoDataFrame, source: Source, policy: Policy,
     return place_rows(pieces, source.at_points("parcels", pieces), zones)
 
 
+# -- what the reduce reads -------------------------------------------------------------------
+#: measure columns each reduce never reads: left out in the map step
+_UNREAD = {
+    "cleanup": ("ready", "measured", "standing_floor", "standing_cover", "in_approval"),
+    "evaluation": ("measured", "coverage", "footprint", "dilapidated", "zoning_use",
+                   "zoning_min"),
+}
+
+
+def cleanup_rows(table: pd.DataFrame, tenancies: pd.DataFrame, policy: Policy) -> np.ndarray:
+    """The rows of a clean-up measure table its reduce reads (a boolean mask): those the 亩均
+    classes read (:func:`gis.evaluation.permu.read_parcels`: owned parcels, tenancy hosts) and
+    those the low-efficiency list reads (:func:`gis.cleanup.lowefficiency.read_parcels`:
+    evaluated parcels, tenancy hosts). Each judging function picks its own rows out of the
+    whole table by the very same functions, so it picks the same rows out of these.
+
+    Row by row as long as parcel ids are unique (the partitioned engine refuses repeated
+    ids), so each cell may choose its own rows.
+    """
+    return permu_rows(table, tenancies) | low_efficiency_rows(
+        table, tenancies, policy.low_efficiency.land_use_prefixes)
+
+
+def evaluation_rows(table: pd.DataFrame, tenancies: pd.DataFrame, *, near_zone: np.ndarray,
+                    named: np.ndarray, named_missing: bool) -> np.ndarray:
+    """The rows of an evaluation measure table its reduce reads (a boolean mask).
+
+    The 亩均 evaluation reads owned parcels and tenancy hosts
+    (:func:`gis.evaluation.permu.read_parcels`). The zone indicators sum over the parcels
+    whose point lies in a zone; a parcel elsewhere counts only as the parcel a contract is on
+    (its contracts, investment and tax then go to no zone) — but it must be found: a contract
+    naming it would otherwise be placed by its point, maybe on a parcel of a zone; a firm
+    whose point it holds would otherwise be placed at that point, maybe in a zone. So these
+    are kept as well:
+
+    - ``near_zone``: the parcels meeting a zone (every parcel holding a point in a zone does);
+    - the parcels a contract names: ``named`` holds the hashes (:func:`named_ids`) of the
+      contracts' stripped ``parcel_id`` (a hash shared by another id keeps one row more, never
+      one less), ``named_missing`` whether a contract names none (it finds the parcels
+      without an id).
+    """
+    keep = permu_rows(table, tenancies) | np.asarray(near_zone, dtype=bool)
+    pid = table["parcel_id"].astype("str").str.strip()
+    there = pid.notna().to_numpy(dtype=bool)
+    keep[there] |= np.isin(named_ids(pid[there]), named)
+    if named_missing:
+        keep |= ~there
+    return keep
+
+
+def named_ids(ids: pd.Series) -> np.ndarray:
+    """64-bit hashes of (stripped, present) parcel ids: a light set to send to every cell."""
+    values = ids.dropna().astype("str").to_numpy(dtype=object)
+    return np.asarray(pd.util.hash_array(values), dtype=np.uint64)
+
+
+def _near_zone(parcels: gpd.GeoDataFrame, zones: pd.DataFrame | None) -> np.ndarray:
+    """Which parcels meet a zone polygon."""
+    out = np.zeros(len(parcels), dtype=bool)
+    if zones is None or len(zones) == 0 or not isinstance(zones, gpd.GeoDataFrame) \
+            or len(parcels) == 0:
+        return out
+    zgeoms = np.asarray(same_crs(zones, parcels.crs).geometry.values)
+    zgeoms = zgeoms[~(shapely.is_missing(zgeoms) | shapely.is_empty(zgeoms))]
+    if len(zgeoms) == 0:
+        return out
+    item, _ = shapely.STRtree(zgeoms).query(np.asarray(parcels.geometry.values),
+                                            predicate="intersects")
+    out[item] = True
+    return out
+
+
+def _tenancy_ids(tenancies: pd.DataFrame) -> pd.DataFrame:
+    """The tenancies as the row choice reads them: their parcel ids alone."""
+    if "parcel_id" not in tenancies:
+        return pd.DataFrame({"parcel_id": pd.Series([], dtype="str")})
+    return pd.DataFrame({"parcel_id": tenancies["parcel_id"].reset_index(drop=True)})
+
+
+@_result
+def _ids_part(parcels: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Every parcel's stripped id (the check for repeated ids sees all parcels)."""
+    pid = parcels["parcel_id"].astype("str").str.strip() if "parcel_id" in parcels else \
+        pd.Series(pd.NA, index=parcels.index, dtype="str")
+    return pd.DataFrame({"parcel_id": pid.reset_index(drop=True)})
+
+
 @_result
 def _cleanup_measures_part(parcels: gpd.GeoDataFrame, source: Source, policy: Policy,
-                           hosts: np.ndarray, partition_info: dict | None = None
-                           ) -> pd.DataFrame:
+                           hosts: np.ndarray, tenancies: pd.DataFrame,
+                           partition_info: dict | None = None) -> pd.DataFrame:
     measured, _ = measured_parcels(parcels, hosts=hosts, built_for="supplied")
     table = cleanup_measures(parcels, source.around("buildings", parcels[measured]),
                              source.at_points("zoning", parcels), hosts, policy, geometry=False)
-    return _with_cell(table, partition_info)
+    keep = cleanup_rows(table, tenancies, policy)
+    table = table.loc[keep, [c for c in table.columns if c not in _UNREAD["cleanup"]]]
+    return _with_cell(table.reset_index(drop=True), partition_info)
 
 
 @_result
 def _evaluation_measures_part(parcels: gpd.GeoDataFrame, source: Source, policy: Policy,
                               zones: pd.DataFrame | None, hosts: np.ndarray,
-                              day: pd.Timestamp, partition_info: dict | None = None
+                              day: pd.Timestamp, tenancies: pd.DataFrame, named: np.ndarray,
+                              named_missing: bool, partition_info: dict | None = None
                               ) -> pd.DataFrame:
     approvals = source.at_points("approvals", parcels) if "approvals" in source.present \
         else None
     measured, supplied = measured_parcels(parcels, hosts=hosts, built_for="hosts")
     table = evaluation_measures(parcels, source.around("buildings", parcels[measured | supplied]),
                                 zones, approvals, hosts, day, policy, geometry=False)
-    return _with_cell(table, partition_info)
+    keep = evaluation_rows(table, tenancies, near_zone=_near_zone(parcels, zones), named=named,
+                           named_missing=named_missing)
+    table = table.loc[keep, [c for c in table.columns if c not in _UNREAD["evaluation"]]]
+    return _with_cell(table.reset_index(drop=True), partition_info)
 
 
 @_result
@@ -551,6 +672,7 @@ def cleanup_partitioned(workspace: Workspace | str | Path, as_of: date | str | p
     cells = plan(ws, partitions)
     zones, enterprises, tenancies = _tables(source)
     hosts = tenancy_hosts(tenancies)
+    tenancy_ids = _tenancy_ids(tenancies)
 
     layers = {name: layer_cells(source, name, cells) for name in _LAYERS}
     supplies, approvals, parcels = layers["supplies"], layers["approvals"], layers["parcels"]
@@ -569,7 +691,9 @@ def cleanup_partitioned(workspace: Workspace | str | Path, as_of: date | str | p
                 meta=_meta_of(_pieces_part, batches._meta, source, policy, zones)),
             "measures": parcels.map_partitions(
                 _cleanup_measures_part, source, policy, hosts,
-                meta=_meta_of(_cleanup_measures_part, empty["parcels"], source, policy, hosts)),
+                dask.delayed(tenancy_ids, pure=True), meta=_meta_of(_cleanup_measures_part, empty["parcels"], source, policy, hosts,
+                              tenancy_ids)),
+            "ids": parcels.map_partitions(_ids_part, meta=_ids_part(empty["parcels"])),
             **{f"count_{name}": layers[name].map_partitions(_count, meta=_count(empty[name]))
                for name in _LAYERS if name in source.present},
         }
@@ -585,8 +709,8 @@ def cleanup_partitioned(workspace: Workspace | str | Path, as_of: date | str | p
                   policy)
     del batch_rows, piece_rows
 
+    _unique_parcels(_concat(got.pop("ids")))
     measures = _measure_table(got.pop("measures"), source.crs)
-    _unique_parcels(measures)
     if permu_classes is None:
         year = classes_year(enterprises, day)
         if year is not None:
@@ -630,12 +754,10 @@ def evaluate_partitioned(workspace: Workspace | str | Path, *, year: int | None 
     points = "enterprises" if ws.info("enterprises").get("geometry_type") else None
     layers = {name: layer_cells(source, name, cells) for name in ("parcels", "supplies")}
     empty = {name: source.empty(name) for name in ("parcels", "supplies", "enterprises")}
+    # first the contracts, ledger rows and firms: the parcels' map step must know which
+    # parcels the contracts name (evaluation_rows)
     with dask.config.set({"dataframe.convert-string": False}):
         collections = {
-            "parcels": layers["parcels"].map_partitions(
-                _evaluation_measures_part, source, policy, zones, hosts, day,
-                meta=_meta_of(_evaluation_measures_part, empty["parcels"], source, policy, zones,
-                              hosts, day)),
             "supplies": layers["supplies"].map_partitions(
                 _supply_measures_part, source,
                 meta=_meta_of(_supply_measures_part, empty["supplies"], source)),
@@ -643,16 +765,35 @@ def evaluate_partitioned(workspace: Workspace | str | Path, *, year: int | None 
                 _ledger_part, day, policy,
                 meta=_meta_of(_ledger_part, empty["supplies"], day, policy)),
             **{f"count_{name}": layers[name].map_partitions(_count, meta=_count(empty[name]))
-               for name in names},
+               for name in names if name != "parcels"},
         }
         if points:
             collections["firms"] = layer_cells(source, points, cells).map_partitions(
                 _firm_part, source, meta=_meta_of(_firm_part, _meta(source, points), source))
     got = _collect(collections, client)
+    supplies = _concat(got.pop("supplies"))
+    contract_pid = supplies["parcel_id"].astype("str").str.strip() if "parcel_id" in supplies \
+        else pd.Series(pd.NA, index=supplies.index, dtype="str")
+    named_missing = bool(contract_pid.isna().any())
+    named = named_ids(contract_pid)
+    del contract_pid
+    tenancy_ids = _tenancy_ids(tenancies)
+    args = (source, policy, zones, hosts, day)
+    with dask.config.set({"dataframe.convert-string": False}):
+        meta = _meta_of(_evaluation_measures_part, empty["parcels"], *args, tenancy_ids,
+                        named[:0], False)
+        got.update(_collect({
+            "parcels": layers["parcels"].map_partitions(
+                _evaluation_measures_part, *args, dask.delayed(tenancy_ids, pure=True),
+                dask.delayed(named, pure=True), named_missing, meta=meta),
+            "ids": layers["parcels"].map_partitions(_ids_part, meta=_ids_part(empty["parcels"])),
+            **{f"count_{name}": layers[name].map_partitions(_count, meta=_count(empty[name]))
+               for name in names if name == "parcels"},
+        }, client))
     _check_counts({k[6:]: v for k, v in got.items() if k.startswith("count_")}, ws)
 
+    _unique_parcels(_concat(got.pop("ids")))
     measures = _measure_table(got.pop("parcels"), source.crs)
-    _unique_parcels(measures)
     evaluation = permu(enterprises, None, tenancies, policy, year=year, zones=zones,
                        measures=measures)
     firms = firm_measures(enterprises, None)
@@ -660,8 +801,7 @@ def evaluate_partitioned(workspace: Workspace | str | Path, *, year: int | None 
         _fill_at(firms, _concat(got.pop("firms")))
     zone_table = zone_indicators(
         zones if zones is not None else source.empty("zones"), None, None, None, enterprises,
-        day, policy, measures=ZoneMeasures(parcels=measures,
-                                           supplies=_concat(got.pop("supplies")),
+        day, policy, measures=ZoneMeasures(parcels=measures, supplies=supplies,
                                            ledger=_concat(got.pop("ledger")), firms=firms))
     evaluation = dataclasses.replace(evaluation, parcels=_attach(
         evaluation.parcels, measures, source, zones, client, place=False, layer="permu_parcels"))

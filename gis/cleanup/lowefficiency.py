@@ -66,7 +66,14 @@ import pandas as pd
 from gis.codes import normalize_industry_code
 from gis.errors import ValidationError
 from gis.frames import numeric_column, unique_map
-from gis.measures import MEASURE_COLUMNS, PARCEL_FIELDS, canonical, parcel_measures, tenancy_hosts
+from gis.measures import (
+    MEASURE_COLUMNS,
+    PARCEL_FIELDS,
+    canonical,
+    is_in,
+    parcel_measures,
+    tenancy_hosts,
+)
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
 from gis.units import m2_to_mu
@@ -118,7 +125,8 @@ def low_efficiency(
     if measures is None:
         measures = _measure(parcels, buildings, zoning, tenancy_hosts(tenancies), policy)
     crs = measures.attrs.get("crs", getattr(parcels, "crs", None))
-    table = canonical(measures)  # one order for the sums, whatever order the rows came in
+    # one order for the sums, whatever order the rows came in; only the rows read
+    table = canonical(measures[read_parcels(measures, tenancies, cfg.land_use_prefixes)])
 
     ev = _evaluated(table, cfg.land_use_prefixes)
     if len(ev) == 0:
@@ -236,8 +244,12 @@ def _measure(parcels: gpd.GeoDataFrame | None, buildings: gpd.GeoDataFrame | Non
 def _evaluated(table: pd.DataFrame, prefixes: list[str]) -> pd.DataFrame:
     """Supplied parcels of the evaluated land uses with an owner and an area (rows of the
     measure table)."""
+    return table[_evaluated_mask(table, prefixes)].reset_index(drop=True)
+
+
+def _evaluated_mask(table: pd.DataFrame, prefixes: list[str]) -> np.ndarray:
     if len(table) == 0 or not {"land_use", "status", "owner_credit_code"} <= set(table):
-        return table.iloc[0:0]
+        return np.zeros(len(table), dtype=bool)
     use = table["land_use"].astype("str").str.strip()
     owner = table["owner_credit_code"].astype("str").str.strip()
     keep = (
@@ -246,7 +258,25 @@ def _evaluated(table: pd.DataFrame, prefixes: list[str]) -> pd.DataFrame:
         & owner.notna() & (owner != "").fillna(False)
         & (pd.to_numeric(table["area_m2"], errors="coerce") > 0)
     )
-    return table[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+    return keep.to_numpy(dtype=bool)
+
+
+def read_parcels(measures: pd.DataFrame, tenancies: pd.DataFrame | None,
+                 prefixes: list[str]) -> np.ndarray:
+    """Which rows of a measure table the low-efficiency list reads (a boolean mask): the
+    evaluated parcels, and every row whose parcel id a tenancy names (their owners tell a
+    tenancy of the parcel's own owner, :func:`_parcel_tax`). The others are read nowhere, so
+    leaving them out changes nothing; the partitioned engine (:mod:`gis.partition`) keeps only
+    these rows — and the others its reduce reads — in its map step."""
+    keep = _evaluated_mask(measures, prefixes).copy()
+    if tenancies is not None and len(tenancies) and "parcel_id" in tenancies \
+            and "parcel_id" in measures:
+        named = tenancies["parcel_id"].astype("str").str.strip()
+        pid = measures["parcel_id"].astype("str").str.strip()
+        keep |= is_in(pid, named)
+        if named.isna().any():  # a missing id finds the rows without one
+            keep |= pid.isna().to_numpy(dtype=bool)
+    return keep
 
 
 def _year_rows(enterprises: pd.DataFrame, year: int) -> pd.DataFrame:

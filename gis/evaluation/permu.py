@@ -120,7 +120,7 @@ import shapely
 
 from gis.errors import ValidationError
 from gis.frames import numeric_column, same_crs
-from gis.measures import canonical, parcel_measures, tenancy_hosts, zone_at
+from gis.measures import canonical, is_in, parcel_measures, tenancy_hosts, zone_at
 from gis.policy import Policy
 from gis.schema import conform, empty_frame
 from gis.units import m2_to_mu
@@ -323,7 +323,7 @@ def permu(enterprises: pd.DataFrame, parcels: gpd.GeoDataFrame | None,
     if firms.n == 0:
         return _empty(year, crs, cfg, zones)
 
-    par = _parcels(measures, firms)
+    par = _parcels(measures, firms, tenancies)
     land = _land(firms, par, tenancies, cfg)
     zone, town = _place(firms, par, land, zones)
     lead = _leads(firms, par, land, cfg)
@@ -468,12 +468,14 @@ class _Parcels:
         return len(self.pid)
 
 
-def _parcels(measures: pd.DataFrame | None, firms: _Firms) -> _Parcels:
+def _parcels(measures: pd.DataFrame | None, firms: _Firms,
+             tenancies: pd.DataFrame | None = None) -> _Parcels:
     if measures is None or len(measures) == 0:
         e = np.array([], dtype=object)
         return _Parcels(e, _index(e), e, np.array([], dtype=int), e, e, e, e, np.array([]), e,
                         np.array([]), e)
-    table = canonical(measures)  # parcel id, then point: the order is the table's, not the read's
+    # parcel id, then point: the order is the table's, not the read's
+    table = canonical(measures[read_parcels(measures, tenancies)])
     area = table["area_m2"].to_numpy(dtype=float)
     pid = _strings(table, "parcel_id")
     # a parcel id twice: the first in that order counts (validation reports duplicate keys)
@@ -492,6 +494,34 @@ def _parcels(measures: pd.DataFrame | None, firms: _Firms) -> _Parcels:
         floor=table["floor_area"].to_numpy(dtype=float)[order],
         zone_at=_strings(table, "zone_at")[order],
     )
+
+
+def _stripped(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A text column stripped, NA for missing or empty values (index-aligned)."""
+    if name not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="str")
+    text = frame[name].astype("str").str.strip()
+    return text.mask(text == "")
+
+
+def read_parcels(measures: pd.DataFrame, tenancies: pd.DataFrame | None) -> np.ndarray:
+    """Which rows of a measure table the evaluation reads (a boolean mask): every row whose
+    parcel id is that of an owned parcel (``owner_credit_code`` given) or of a tenancy host.
+
+    Land comes only from owners and tenancies: a parcel that nobody owns and nobody rents
+    gives no land to anyone, is in no firm's land and on no result row, so leaving it out
+    changes nothing. Whole groups of rows sharing a parcel id are kept or left out together,
+    so that "the first of a repeated id counts" picks the same row. The partitioned engine
+    (:mod:`gis.partition`) keeps these rows — and the others its reduce reads — in its map step.
+    """
+    if len(measures) == 0:
+        return np.zeros(0, dtype=bool)
+    pid = _stripped(measures, "parcel_id")
+    owned = _stripped(measures, "owner_credit_code").notna().to_numpy(dtype=bool)
+    wanted = [pid[owned]]
+    if tenancies is not None and len(tenancies) and "parcel_id" in tenancies:
+        wanted.append(_stripped(tenancies, "parcel_id"))
+    return is_in(pid, *wanted)
 
 
 # -- land --------------------------------------------------------------------------------------
