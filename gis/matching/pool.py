@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from gis.cleanup import cleanup, place_rows
@@ -320,17 +322,20 @@ def _ancestors(zone_ids: np.ndarray, zones: pd.DataFrame | None
     return codes, paths
 
 
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """A text column as one Arrow array."""
+    arrow = pa.array(values.astype("str").array)
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+
+
 def _parcel_rows(parcels: pd.DataFrame | None, ids: pd.Series) -> np.ndarray:
-    """Per id, the row of the first parcel with that ``parcel_id`` (-1 where none)."""
-    if parcels is None or not len(parcels) or "parcel_id" not in parcels:
+    """Per id, the row of the first parcel with that ``parcel_id`` (-1 where none): one Arrow
+    hash lookup (``index_in`` gives the first occurrence)."""
+    if parcels is None or not len(parcels) or "parcel_id" not in parcels or not len(ids):
         return np.full(len(ids), -1, dtype=np.intp)
-    pid = pd.Index(parcels["parcel_id"].astype("str"))
-    rows = np.arange(len(pid))
-    if not pid.is_unique:
-        first = ~pid.duplicated()
-        pid, rows = pid[first], rows[first]
-    at = pid.get_indexer(pd.Index(ids.astype("str")))
-    return np.where(at >= 0, rows[np.maximum(at, 0)], -1)
+    at = pc.index_in(_arrow_text(ids), value_set=_arrow_text(parcels["parcel_id"]),
+                     skip_nulls=True)
+    return np.asarray(at.fill_null(-1), dtype=np.intp)
 
 
 def _flag_lookup(parcels: pd.DataFrame | None, rows: np.ndarray, flag: str) -> np.ndarray:
