@@ -696,7 +696,8 @@ def cleanup_partitioned(workspace: Workspace | str | Path, as_of: date | str | p
                 meta=_meta_of(_pieces_part, batches._meta, source, policy, zones)),
             "measures": parcels.map_partitions(
                 _cleanup_measures_part, source, policy, hosts,
-                dask.delayed(tenancy_ids, pure=True), meta=_meta_of(_cleanup_measures_part, empty["parcels"], source, policy, hosts,
+                dask.delayed(tenancy_ids, pure=True),
+                meta=_meta_of(_cleanup_measures_part, empty["parcels"], source, policy, hosts,
                               tenancy_ids)),
             "ids": parcels.map_partitions(_ids_part, meta=_ids_part(empty["parcels"])),
             **{f"count_{name}": layers[name].map_partitions(_count, meta=_count(empty[name]))
