@@ -115,8 +115,7 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     Notes
     -----
     The rules run on plain numpy arrays of the few contracts :func:`_candidates` pre-selects;
-    pandas is only used to build the ledger at the end (the ledger is computed once per
-    clean-up, but the service and the partitioned engine call it often).
+    pandas only builds the ledger at the end (a county's ledger in a few milliseconds).
     """
     policy = policy if policy is not None else Policy.load()
     p = policy.idle
@@ -124,8 +123,8 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     grace = offset_months(p.grace_years, "idle.grace_years")
     halt = offset_months(p.halt_years, "idle.halt_years")
     take_back = offset_months(p.take_back_years, "idle.take_back_years")
-    crs, geoms = supplies.crs, supplies.geometry.array
-    assert_area_crs(crs)
+    geoms = supplies.geometry.array
+    assert_area_crs(supplies.crs)
     today = np.datetime64(day.to_datetime64(), "ms")
     horizon = today + np.timedelta64(int(p.watch_days), "D")
 
