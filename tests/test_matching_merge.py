@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString
 
 from gis.matching.merge import SITE_COLUMNS, adjacency, merge_sites
@@ -255,3 +257,32 @@ def test_max_groups_bounds_the_work():
     shuffled = c.sample(frac=1.0, random_state=1).reset_index(drop=True)
     again = sites(shuffled, need_min_mu=24, need_max_mu=24, max_groups=10)
     assert again["site_id"].tolist() == bounded["site_id"].tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(boxes=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 6), st.integers(20, 60),
+                                st.integers(20, 60)), min_size=2, max_size=25),
+       lines=st.lists(st.one_of(
+           # across the county, along the columns' and rows' gaps, or anywhere
+           st.floats(-10, 700).map(lambda x: (x, -50.0, x, 450.0)),
+           st.floats(-10, 400).map(lambda y: (-50.0, y, 750.0, y)),
+           st.tuples(st.floats(-50, 700), st.floats(-50, 400), st.floats(-50, 700),
+                     st.floats(-50, 400))), min_size=1, max_size=4),
+       gap=st.sampled_from([0.0, 5.0, 10.0, 30.0]))
+def test_barrier_test_only_skips_pairs_it_cannot_separate(boxes, lines, gap):
+    """adjacency() tests the corridor only of pairs whose two candidates lie near a barrier
+    road; the pairs are exactly those of testing every pair's corridor (roads through gaps,
+    along shared edges, past the ends of gaps, a little farther than the gap)."""
+    import gis.matching.merge as merge
+
+    c = cands(*[(f"C{k}", 1, rect(x * 50, y * 60, w, h))
+                for k, (x, y, w, h) in enumerate(boxes)])
+    assume(len(adjacency(c, None, gap_m=gap)))
+    r = roads(*[("trunk", [(x1, y1), (x2, y2)]) for x1, y1, x2, y2 in lines])
+    got = adjacency(c, r, gap_m=gap)
+    near = adjacency(c, None, gap_m=gap)
+    geoms = np.asarray(c.geometry.values, dtype=object)
+    barriers = shapely.STRtree(np.asarray(r.geometry.values, dtype=object))
+    cut = merge._separated(geoms[near[:, 0]], geoms[near[:, 1]], barriers) if len(near) \
+        else np.zeros(0, dtype=bool)
+    np.testing.assert_array_equal(got, near[~cut])

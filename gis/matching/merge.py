@@ -94,19 +94,36 @@ def adjacency(candidates: gpd.GeoDataFrame, roads: gpd.GeoDataFrame | None, *,
 
     barriers = _barrier_geoms(roads, candidates.crs, barrier_classes)
     if len(pairs) and len(barriers):
-        a, b = geoms[pairs[:, 0]], geoms[pairs[:, 1]]
-        link = shapely.shortest_line(a, b)
-        touching = np.flatnonzero(shapely.length(link) == 0)
-        if len(touching):
-            shared = shapely.intersection(shapely.boundary(a[touching]),
-                                          shapely.boundary(b[touching]))
-            link[touching] = shapely.union(link[touching], shared)
-        corridor = shapely.buffer(link, _CORRIDOR_M)
-        hit, _ = shapely.STRtree(barriers).query(corridor, predicate="intersects")
+        # a corridor lies within gap_m + its half-width of both candidates (the link is at
+        # most gap_m long and ends on them, the shared boundary is theirs): only a pair of two
+        # candidates that near a barrier can be separated — the others are not measured
+        tree = shapely.STRtree(barriers)
+        near = np.zeros(len(geoms), dtype=bool)
+        near[present[tree.query(sub, predicate="dwithin",
+                                distance=gap_m + 2 * _CORRIDOR_M)[0]]] = True
+        maybe = np.flatnonzero(near[pairs[:, 0]] & near[pairs[:, 1]])
         blocked = np.zeros(len(pairs), dtype=bool)
-        blocked[hit] = True
+        blocked[maybe] = _separated(geoms[pairs[maybe, 0]], geoms[pairs[maybe, 1]], tree)
         pairs = pairs[~blocked]
     return pairs
+
+
+def _separated(a: np.ndarray, b: np.ndarray, barriers: shapely.STRtree) -> np.ndarray:
+    """Whether a barrier road touches the corridor between each ``a`` and ``b`` (see
+    :func:`adjacency`)."""
+    out = np.zeros(len(a), dtype=bool)
+    if len(a) == 0:
+        return out
+    link = shapely.shortest_line(a, b)
+    touching = np.flatnonzero(shapely.length(link) == 0)
+    if len(touching):
+        shared = shapely.intersection(shapely.boundary(a[touching]),
+                                      shapely.boundary(b[touching]))
+        link[touching] = shapely.union(link[touching], shared)
+    corridor = shapely.buffer(link, _CORRIDOR_M)
+    hit, _ = barriers.query(corridor, predicate="intersects")
+    out[hit] = True
+    return out
 
 
 def _barrier_geoms(roads: gpd.GeoDataFrame | None, crs, barrier_classes: Collection[str]
