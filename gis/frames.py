@@ -13,8 +13,16 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-__all__ = ["numeric_column", "same_crs", "unique_map"]
+__all__ = ["arrow_text", "numeric_column", "same_crs", "unique_map"]
+
+
+def arrow_text(values: pd.Series | pd.api.extensions.ExtensionArray) -> pa.Array:
+    """A text column as one Arrow array (chunks joined; missing values null), for Arrow's
+    vectorized lookups, ranks and membership tests."""
+    arrow = pa.array(pd.array(values, dtype="str"), from_pandas=True)
+    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
 
 
 def numeric_column(frame: pd.DataFrame, name: str) -> np.ndarray:

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
-from gis.frames import numeric_column, same_crs
+from gis.frames import arrow_text, numeric_column, same_crs
 from gis.metrics import building_measures
 from gis.policy import Policy
 from gis.units import area_m2
@@ -164,14 +164,12 @@ def is_in(keys: pd.Series, *values: pd.Series) -> np.ndarray:
     """Which ``keys`` (text) are among the ``values`` (text): a boolean array, False for a
     missing key. Vectorized in Arrow (``pandas.Series.isin`` of Arrow strings converts every
     value to a Python object), so it serves for millions of keys and values."""
-    key = pa.array(pd.Series(keys).astype("str"), from_pandas=True)
-    pool = [pa.array(pd.Series(v).astype("str").dropna(), from_pandas=True) for v in values]
-    pool = [v for v in pool if len(v)]
+    key = arrow_text(pd.Series(keys))
+    pool = [arrow_text(pd.Series(v).dropna()) for v in values]
+    pool = [v.cast(pa.large_string()) for v in pool if len(v)]
     if len(key) == 0 or not pool:
         return np.zeros(len(key), dtype=bool)
-    chunks = [c.cast(pa.large_string()) for v in pool
-              for c in (v.chunks if isinstance(v, pa.ChunkedArray) else [v])]
-    found = pc.is_in(key, value_set=pc.unique(pa.concat_arrays(chunks)).cast(key.type))
+    found = pc.is_in(key, value_set=pc.unique(pa.concat_arrays(pool)).cast(key.type))
     return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 

@@ -50,11 +50,11 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
 from gis.dates import add_months, as_date, offset_months
+from gis.frames import arrow_text
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 from layers import results
@@ -170,9 +170,8 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
 
     watch = ~is_idle
     supply_id = _texts(supplies, "supply_id", pos)
-    ids = pa.array(supply_id)
-    ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
-    by_id = pc.rank(ids, tiebreaker="dense")  # UTF-8 bytes: code point order, as pandas sorts
+    # UTF-8 bytes: code point order, as pandas sorts
+    by_id = pc.rank(arrow_text(supply_id), tiebreaker="dense")
     order = np.lexsort((np.asarray(by_id), np.where(watch, due, _NAT),
                         np.where(watch, 0.0, -overdue), watch))
 

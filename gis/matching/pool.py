@@ -32,12 +32,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
 from gis.cleanup import cleanup, place_rows
-from gis.frames import numeric_column, same_crs
+from gis.frames import arrow_text, numeric_column, same_crs
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 
@@ -195,7 +194,7 @@ def _present(targets: np.ndarray) -> np.ndarray:
         if len(targets) else targets
 
 
-def _nearest_km(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def nearest_km(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Distance (km) from each geometry to the nearest target (inf when there is none)."""
     out = np.full(len(geoms), np.inf)
     targets = _present(targets)
@@ -207,8 +206,6 @@ def _nearest_km(geoms: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return out
 
 
-nearest_km = _nearest_km
-
 #: dwithin decides a distance rule outside this band (m) around its limit; inside it, the
 #: exact nearest distance does (GEOS's dwithin and distance may differ in the last bits)
 _BAND_M = 1e-3
@@ -216,9 +213,9 @@ _BAND_M = 1e-3
 
 def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
               tree: shapely.STRtree | None = None) -> np.ndarray:
-    """Whether ``_nearest_km(geoms, targets) <= limit_km``, exactly, without measuring every
+    """Whether ``nearest_km(geoms, targets) <= limit_km``, exactly, without measuring every
     nearest distance: bounded ``dwithin`` queries decide every geometry farther than
-    :data:`_BAND_M` from the limit, :func:`_nearest_km` the few within it.
+    :data:`_BAND_M` from the limit, :func:`nearest_km` the few within it.
 
     ``tree`` is an STRtree over ``geoms`` when the caller has one (one query per target
     then, each target prepared once: faster than querying the targets per geometry).
@@ -240,7 +237,7 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
         return np.zeros(n, dtype=bool)
     odd = ~shapely.is_valid(targets)
     if odd.any():  # GEOS's prepared dwithin misses e.g. zero-length lines: measure those
-        near_odd = _nearest_km(geoms, targets[odd]) <= limit
+        near_odd = nearest_km(geoms, targets[odd]) <= limit
         return near_odd | within_km(geoms, targets[~odd], limit, tree=tree)
     limit_m = limit * 1000.0
     inner = limit_m * (1 - 1e-12) - _BAND_M
@@ -265,7 +262,7 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
                                               distance=outer)
         band = rest[np.unique(g)]
     if len(band):
-        out[band] = _nearest_km(geoms[band], targets) <= limit
+        out[band] = nearest_km(geoms[band], targets) <= limit
     return out
 
 
@@ -322,18 +319,12 @@ def _ancestors(zone_ids: np.ndarray, zones: pd.DataFrame | None
     return codes, paths
 
 
-def _arrow_text(values: pd.Series) -> pa.Array:
-    """A text column as one Arrow array."""
-    arrow = pa.array(values.astype("str").array)
-    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
-
-
 def _parcel_rows(parcels: pd.DataFrame | None, ids: pd.Series) -> np.ndarray:
     """Per id, the row of the first parcel with that ``parcel_id`` (-1 where none): one Arrow
     hash lookup (``index_in`` gives the first occurrence)."""
     if parcels is None or not len(parcels) or "parcel_id" not in parcels or not len(ids):
         return np.full(len(ids), -1, dtype=np.intp)
-    at = pc.index_in(_arrow_text(ids), value_set=_arrow_text(parcels["parcel_id"]),
+    at = pc.index_in(arrow_text(ids), value_set=arrow_text(parcels["parcel_id"]),
                      skip_nulls=True)
     return np.asarray(at.fill_null(-1), dtype=np.intp)
 
@@ -481,9 +472,9 @@ def build_pool(layers: Mapping[str, pd.DataFrame], day, policy: Policy) -> Pool:
     geoms = np.asarray(pool.geometry.values, dtype=object)
     fac = facilities(layers, pool.crs)
     for kind in FACILITY_KINDS:
-        pool[f"{kind}_km"] = _nearest_km(geoms, fac.by_kind[kind])
+        pool[f"{kind}_km"] = nearest_km(geoms, fac.by_kind[kind])
     levels = fac.levels
-    sub_km = np.column_stack([_nearest_km(geoms, fac.substations_with(j))
+    sub_km = np.column_stack([nearest_km(geoms, fac.substations_with(j))
                               for j in range(len(levels))]) if len(levels) \
         else np.empty((len(pool), 0))
     return Pool(candidates=pool.reset_index(drop=True), spare_levels=levels,
