@@ -14,8 +14,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["arrow_text", "numeric_column", "same_crs", "unique_map"]
+__all__ = ["arrow_text", "numeric_column", "same_crs", "text_is", "unique_map"]
 
 
 def arrow_text(values: pd.Series | pd.api.extensions.ExtensionArray) -> pa.Array:
@@ -23,6 +24,12 @@ def arrow_text(values: pd.Series | pd.api.extensions.ExtensionArray) -> pa.Array
     vectorized lookups, ranks and membership tests."""
     arrow = pa.array(pd.array(values, dtype="str"), from_pandas=True)
     return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+
+
+def text_is(values: pd.Series | pd.api.extensions.ExtensionArray, value: str) -> np.ndarray:
+    """Where a text column equals ``value`` (missing: False), compared in Arrow (pandas'
+    ``eq`` on Arrow text boxes the scalar anew each call, ten times slower)."""
+    return pc.equal(arrow_text(values), value).fill_null(False).to_numpy(zero_copy_only=False)
 
 
 def numeric_column(frame: pd.DataFrame, name: str) -> np.ndarray:

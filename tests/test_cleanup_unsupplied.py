@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon, box
 
+from gis import parallel
 from gis.cleanup.unsupplied import DUST_M2, Unsupplied, unsupplied, widths
 from gis.errors import CRSError
 from gis.policy import Policy
@@ -560,8 +561,8 @@ def test_demo_batches_with_holes_are_measured_without_them(demo, demo_layers):
 def test_threads_change_nothing(demo, demo_layers, monkeypatch):
     """The demo county split over threads chunk by chunk (forced even for small arrays) gives
     the very same ledger as in one piece."""
-    monkeypatch.setattr(unsupplied_module, "_PAR_MIN", 1)
-    monkeypatch.setattr(unsupplied_module, "_workers", lambda: 3)
+    monkeypatch.setattr(parallel, "MIN_ITEMS", 1)
+    monkeypatch.setattr(parallel, "cores", lambda: 3)
     again = unsupplied(demo_layers["approvals"], demo_layers["supplies"], DEMO_AS_OF)
     pd.testing.assert_frame_equal(again.batches, demo.batches)
     pd.testing.assert_frame_equal(again.pieces, demo.pieces)

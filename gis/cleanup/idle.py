@@ -54,7 +54,7 @@ import pyarrow.compute as pc
 import shapely
 
 from gis.dates import add_months, as_date, offset_months
-from gis.frames import arrow_text
+from gis.frames import arrow_text, text_is
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 from layers import results
@@ -157,9 +157,9 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     area, halted_on, agreed = area[keep], halted_on[keep], agreed[keep]
 
     raw_cause = _texts(supplies, "delay_cause", pos)
-    government = np.asarray(raw_cause == "government", dtype=bool)  # blank compares False
+    government = text_is(raw_cause, "government")  # blank compares False
     cause = np.where(government, "government",
-                     np.where(np.asarray(raw_cause == "enterprise", dtype=bool), "enterprise",
+                     np.where(text_is(raw_cause, "enterprise"), "enterprise",
                               "unknown")).astype(object)
     taken = is_idle & ~government & (add_months(base, take_back) <= today)
     action = np.select([~is_idle, government, taken], ["watch", "negotiate", "take_back"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from gis.cli import (
     resolve_workspace,
 )
 from gis.errors import SetupError, ValidationError
+from gis.parallel import cores
 
 EngineOpt = Annotated[str, typer.Option(
     "--engine", help="计算引擎：local 单机，dask 分区（省级规模，结果与单机相同）/ engine: local, "
@@ -57,13 +57,6 @@ def _engine(engine: str, workers: int | None, scheduler: str | None,
     return name
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
-
-
 @contextmanager
 def _dask_client(workers: int | None, scheduler: str | None):
     """A client of the cluster at ``scheduler``, else of a local cluster of ``workers``
@@ -81,7 +74,7 @@ def _dask_client(workers: int | None, scheduler: str | None):
         with client:
             yield client
         return
-    n = workers or _cores()
+    n = workers or cores()
     err.print(f"分区计算，本机 {n} 个进程 / partitioned on {n} local worker processes",
               highlight=False)
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,

@@ -23,6 +23,11 @@ that:
    may merge (:meth:`ColdIndex.pairs_among`): the pairs of a subset are those of the whole
    restricted to it.
 
+The geometry work runs on every core (:mod:`gis.parallel`): the zoning lookup beside the
+overlaps, each split in contiguous blocks of candidates or constraints, and each distance rule's
+``dwithin`` queries split over its facilities; the results are put back by position, so they are
+the same on one core or many (``tests/test_parallel.py``).
+
 :func:`gis.matching.match` answers through the same code with either index (``statuses``,
 ``rows``, ``pairs_among``), so its answer is the same whichever it is given; exact distances
 are cached, so a :class:`ColdIndex` may answer several projects.
@@ -81,12 +86,18 @@ def site_table(c: gpd.GeoDataFrame, a: Mapping[str, object], policy: Policy
         "energy_max": a["energy_max_tce_per_wan"],
         "ready": a["ready"],
         "ra": a["regional_assessment"],
-        "source_rank": c["source"].map(policy.matching.source_rank).astype("float64")
-        .to_numpy(dtype=float, na_value=np.nan),
+        "source_rank": _ranks(c["source"], policy.matching.source_rank),
         "path_code": a["path_code"],
         "zone_id": c["zone_id"].to_numpy(dtype=object, na_value=None),
     }
     return sites, list(a["zone_paths"])
+
+
+def _ranks(sources: pd.Series, rank: Mapping[str, int]) -> np.ndarray:
+    """Each source's rank (NaN where it has none), looked up once per distinct source."""
+    codes, distinct = pd.factorize(sources, use_na_sentinel=True)
+    table = np.array([float(rank.get(s, np.nan)) for s in distinct] + [np.nan])
+    return table[codes]  # -1 (missing) → the NaN at the end
 
 
 @lru_cache(maxsize=8)

@@ -35,8 +35,9 @@ import pandas as pd
 import pyarrow.compute as pc
 import shapely
 
+from gis import parallel
 from gis.cleanup import cleanup, place_rows
-from gis.frames import arrow_text, numeric_column, same_crs
+from gis.frames import arrow_text, numeric_column, same_crs, text_is
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 
@@ -181,7 +182,7 @@ def _smallest_containing(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
     if len(points) == 0 or len(polys) == 0:
         return out
     # the tree over the points, each polygon prepared once (faster than a point per query)
-    poly, pt = shapely.STRtree(points).query(polys, predicate="contains")
+    poly, pt = parallel.query(shapely.STRtree(points), polys, "contains")
     if len(pt):
         order = np.lexsort((poly, shapely.area(polys[poly]), pt))
         first = np.unique(pt[order], return_index=True)[1]
@@ -245,7 +246,7 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
     tree = tree if tree is not None else shapely.STRtree(geoms)
     out = np.zeros(n, dtype=bool)
     if inner >= 0:
-        _, g = tree.query(targets, predicate="dwithin", distance=inner)
+        _, g = parallel.query(tree, targets, "dwithin", inner, min_items=2)
         out[g] = True
     rest = np.flatnonzero(~out)
     if len(rest) == 0:
@@ -253,7 +254,7 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
     # those not surely within but with a target within the outer bound are measured: found
     # from the targets when most geometries remain, else from the remaining geometries
     if 4 * len(rest) > n:
-        _, g = tree.query(targets, predicate="dwithin", distance=outer)
+        _, g = parallel.query(tree, targets, "dwithin", outer, min_items=2)
         near = np.zeros(n, dtype=bool)
         near[g] = True
         band = np.flatnonzero(near & ~out)
@@ -266,6 +267,10 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
     return out
 
 
+def _overlap_area(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return shapely.area(shapely.intersection(a, b))
+
+
 def _overlap_m2(geoms: np.ndarray, zones: np.ndarray, tree: shapely.STRtree | None = None
                 ) -> np.ndarray:
     """Area (m²) of each geometry covered by the union of ``zones`` (``tree``: an STRtree over
@@ -275,14 +280,14 @@ def _overlap_m2(geoms: np.ndarray, zones: np.ndarray, tree: shapely.STRtree | No
         return out
     # the tree over the candidates, each zone prepared once; pairs in (geometry, zone) order
     tree = tree if tree is not None else shapely.STRtree(geoms)
-    z_idx, g_idx = tree.query(zones, predicate="intersects")
+    z_idx, g_idx = parallel.query(tree, zones, "intersects")
     if len(g_idx) == 0:
         return out
     order = np.lexsort((z_idx, g_idx))
     g_idx, z_idx = g_idx[order], z_idx[order]
     single = np.bincount(g_idx, minlength=len(geoms)) == 1
     one = single[g_idx]
-    out[g_idx[one]] = shapely.area(shapely.intersection(geoms[g_idx[one]], zones[z_idx[one]]))
+    out[g_idx[one]] = parallel.threaded(_overlap_area, geoms[g_idx[one]], zones[z_idx[one]])
     for g in np.unique(g_idx[~one]):  # candidates under several zones: their union, once
         out[g] = shapely.area(shapely.intersection(geoms[g],
                                                    shapely.union_all(zones[z_idx[g_idx == g]])))
@@ -341,6 +346,39 @@ def _flag_lookup(parcels: pd.DataFrame | None, rows: np.ndarray, flag: str) -> n
     return out
 
 
+def _zoning_at(geoms: np.ndarray, zoning: pd.DataFrame | None) -> np.ndarray:
+    """Per geometry, the row of the smallest ``zoning`` polygon holding its representative
+    point (-1 where none)."""
+    if zoning is None or len(geoms) == 0:
+        return np.full(len(geoms), -1, dtype=np.intp)
+    return _smallest_containing(parallel.threaded(shapely.point_on_surface, geoms, dtype=object),
+                                np.asarray(zoning.geometry.values, dtype=object))
+
+
+def _overlaps(geoms: np.ndarray, constraints: pd.DataFrame | None, crs,
+              tree: shapely.STRtree | None) -> dict[str, object]:
+    """Gross ``area_mu``, ``red_line_m2`` (overlap with the ``exclude`` constraints) and
+    ``net_area_mu`` (less the ``penalize`` ones, buffered by their ``buffer_m``)."""
+    gross_m2 = shapely.area(geoms) if len(geoms) else np.zeros(0)
+    exclude = penalize = np.empty(0, dtype=object)
+    if constraints is not None and len(constraints):
+        constraints = same_crs(constraints, crs)
+        cgeoms = np.asarray(constraints.geometry.values, dtype=object)
+        buffer_m = np.nan_to_num(numeric_column(constraints, "buffer_m"), nan=0.0)
+        is_ex = text_is(constraints["effect"], "exclude")
+        is_pe = text_is(constraints["effect"], "penalize")
+        exclude = cgeoms[is_ex]
+        penalize = shapely.buffer(cgeoms[is_pe], buffer_m[is_pe])
+        exclude = exclude[~shapely.is_missing(exclude)]
+        penalize = penalize[~shapely.is_missing(penalize)]
+    if tree is None and (len(exclude) or len(penalize)):
+        tree = shapely.STRtree(geoms)
+    return {"area_mu": m2_to_mu(gross_m2),
+            "red_line_m2": _overlap_m2(geoms, exclude, tree),
+            "net_area_mu": m2_to_mu(np.maximum(gross_m2 - _overlap_m2(geoms, penalize, tree),
+                                               0.0))}
+
+
 def candidate_arrays(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame], *,
                      tree: shapely.STRtree | None = None) -> dict[str, object]:
     """Every attribute of the gathered ``pool`` but the facility distances, as arrays:
@@ -355,38 +393,31 @@ def candidate_arrays(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame],
         assert_area_crs(crs)
     geoms = np.asarray(pool.geometry.values, dtype=object)
     n = len(pool)
-    out: dict[str, object] = {}
-    gross_m2 = shapely.area(geoms) if n else np.zeros(0)
-    out["area_mu"] = m2_to_mu(gross_m2)
-    constraints = layers.get("constraints")
-    exclude = penalize = np.empty(0, dtype=object)
-    if constraints is not None and len(constraints):
-        constraints = same_crs(constraints, crs)
-        effect = constraints["effect"].astype("str")
-        cgeoms = np.asarray(constraints.geometry.values, dtype=object)
-        buffer_m = np.nan_to_num(numeric_column(constraints, "buffer_m"), nan=0.0)
-        is_ex = effect.eq("exclude").fillna(False).to_numpy(bool)
-        is_pe = effect.eq("penalize").fillna(False).to_numpy(bool)
-        exclude = cgeoms[is_ex]
-        penalize = shapely.buffer(cgeoms[is_pe], buffer_m[is_pe])
-        exclude = exclude[~shapely.is_missing(exclude)]
-        penalize = penalize[~shapely.is_missing(penalize)]
-    if tree is None and (len(exclude) or len(penalize)):
-        tree = shapely.STRtree(geoms)
-    out["red_line_m2"] = _overlap_m2(geoms, exclude, tree)
-    out["net_area_mu"] = m2_to_mu(np.maximum(gross_m2 - _overlap_m2(geoms, penalize, tree),
-                                             0.0))
+    zoning = layers.get("zoning")
+    zoning = same_crs(zoning, crs) if zoning is not None and len(zoning) else None
+    parcels = layers.get("parcels")
+
+    def the_rest() -> dict[str, object]:
+        out = _overlaps(geoms, layers.get("constraints"), crs, tree)
+        # 净地 / 区域评估 flags from the parcels (pieces have none)
+        rows = _parcel_rows(parcels, pool["candidate_id"])
+        for flag in ("ready", "regional_assessment"):
+            out[flag] = _flag_lookup(parcels, rows, flag)
+        zone_ids = pool["zone_id"].astype("str").to_numpy(dtype=object, na_value=None) \
+            if "zone_id" in pool else np.full(n, None, dtype=object)
+        out["path_code"], out["zone_paths"] = _ancestors(zone_ids, layers.get("zones"))
+        return out
+
+    # the zoning lookup in a second thread beside the rest (shapely releases the GIL; each
+    # side has its own tree and prepares its own geometries)
+    at, out = parallel.alongside(lambda: _zoning_at(geoms, zoning), the_rest)
 
     # zoning at the representative point; the candidate's own land use where no zoning covers it
-    points = shapely.point_on_surface(geoms) if n else np.empty(0, dtype=object)
-    zoning = layers.get("zoning")
     planned = pool["land_use"].astype("str").to_numpy(dtype=object, na_value=None)
     out["zoning_id"] = np.full(n, None, dtype=object)
     for f in ZONING_FIELDS:
         out[f] = np.full(n, np.nan)
-    if zoning is not None and len(zoning):
-        zoning = same_crs(zoning, crs)
-        at = _smallest_containing(points, np.asarray(zoning.geometry.values, dtype=object))
+    if zoning is not None:
         hit = at >= 0
         where = np.maximum(at, 0)
         zuse = zoning["planned_use"].astype("str").to_numpy(dtype=object, na_value=None)
@@ -396,15 +427,6 @@ def candidate_arrays(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame],
         for f in ZONING_FIELDS:
             out[f] = np.where(hit, numeric_column(zoning, f)[where], np.nan)
     out["planned_use"] = planned
-
-    # 净地 / 区域评估 flags from the parcels (pieces have none)
-    parcels = layers.get("parcels")
-    rows = _parcel_rows(parcels, pool["candidate_id"])
-    for flag in ("ready", "regional_assessment"):
-        out[flag] = _flag_lookup(parcels, rows, flag)
-    zone_ids = pool["zone_id"].astype("str").to_numpy(dtype=object, na_value=None) \
-        if "zone_id" in pool else np.full(n, None, dtype=object)
-    out["path_code"], out["zone_paths"] = _ancestors(zone_ids, layers.get("zones"))
     return out
 
 
@@ -447,23 +469,16 @@ class Facilities:
 def facilities(layers: Mapping[str, pd.DataFrame], crs) -> Facilities:
     """The ``infrastructure`` layer's facilities, in ``crs``."""
     infra = layers.get("infrastructure")
-    kinds = pd.Series(dtype="str")
-    igeoms = np.empty(0, dtype=object)
-    if infra is not None and len(infra):
-        infra = same_crs(infra, crs)
-        kinds = infra["kind"].astype("str")
-        igeoms = np.asarray(infra.geometry.values, dtype=object)
-
-    def of(mask: np.ndarray) -> np.ndarray:
-        return igeoms[mask] if len(igeoms) else igeoms
-
-    by_kind = {kind: of(kinds.eq(kind).fillna(False).to_numpy(bool) if len(kinds)
-                        else np.zeros(0, bool)) for kind in FACILITY_KINDS}
-    if len(kinds):
-        is_sub = kinds.eq("substation").fillna(False).to_numpy(bool)
-        spare = np.nan_to_num(numeric_column(infra, "spare_kva"), nan=0.0)[is_sub]
-        return Facilities(by_kind, igeoms[is_sub], spare, np.unique(spare))
-    return Facilities(by_kind, np.empty(0, dtype=object), np.empty(0), np.empty(0))
+    if infra is None or not len(infra):
+        none = np.empty(0, dtype=object)
+        return Facilities(dict.fromkeys(FACILITY_KINDS, none), none, np.empty(0),
+                          np.empty(0))
+    infra = same_crs(infra, crs)
+    igeoms = np.asarray(infra.geometry.values, dtype=object)
+    by_kind = {kind: igeoms[text_is(infra["kind"], kind)] for kind in FACILITY_KINDS}
+    is_sub = text_is(infra["kind"], "substation")
+    spare = np.nan_to_num(numeric_column(infra, "spare_kva"), nan=0.0)[is_sub]
+    return Facilities(by_kind, igeoms[is_sub], spare, np.unique(spare))
 
 
 def build_pool(layers: Mapping[str, pd.DataFrame], day, policy: Policy) -> Pool:

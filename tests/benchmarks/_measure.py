@@ -32,14 +32,17 @@ def dideng_cli() -> str | None:
     return str(exe) if exe.exists() else shutil.which("dideng")
 
 
-def median_time(func: Callable[[], Any], repeat: int) -> tuple[float, list[float], Any]:
-    """Run ``func`` ``repeat`` times: (median seconds, each run's seconds rounded, last result)."""
+def median_time(func: Callable[[], Any], repeat: int, min_total_s: float = 0.0,
+                max_runs: int = 1000) -> tuple[float, list[float], Any]:
+    """Run ``func`` ``repeat`` times, and more until the runs add up to ``min_total_s`` (at most
+    ``max_runs``): (median seconds, each run's seconds rounded, last result). Millisecond steps
+    thus get enough runs for a median that is not the noise of three."""
     runs, result = [], None
-    for _ in range(max(1, repeat)):
+    while len(runs) < max(1, repeat) or (sum(runs) < min_total_s and len(runs) < max_runs):
         t0 = time.perf_counter()
         result = func()
         runs.append(time.perf_counter() - t0)
-    return statistics.median(runs), [round(r, 4) for r in runs], result
+    return statistics.median(runs), [round(r, 5) for r in runs], result
 
 
 def run_child(cmd: Sequence[str], *, stdout: str | Path | None = None,

@@ -1,7 +1,8 @@
 """Benchmark suite (issue 8): the demo county at N times its size, every step timed, the three
 spatial analyses beside the same SQL in PostGIS (a benchmark run, not a timed test).
 
-    python tests/benchmarks/bench_suite.py --scales 10 100 1000 [--repeat 3] [--skip-postgis]
+    python tests/benchmarks/bench_suite.py --scales 10 100 1000 [--repeat 3] [--min-time 1]
+        [--skip-postgis]
 
 For each N, in a scratch folder, every step runs in a child process of its own, so each peak
 memory is that step's alone (measured with ``os.wait4``, see ``_measure.py``) and nothing one step
@@ -12,7 +13,8 @@ holds is still held by the next:
    the three lists incl. the 亩均 classes, write the result layers back), ``dideng evaluate``,
    ``dideng match --project P`` (read, build the index, one match).
 3. The analysis functions themselves, in process, layers read first and not timed (median of
-   ``--repeat`` runs): :func:`gis.cleanup.unsupplied`, :func:`gis.cleanup.idle`;
+   ``--repeat`` runs, for the analyses compared with PostGIS at least as many as add up to
+   ``--min-time`` seconds): :func:`gis.cleanup.unsupplied`, :func:`gis.cleanup.idle`;
    :meth:`gis.matching.MatchIndex.build` (once); the candidate attributes of the index alone
    (:func:`gis.matching.pool.build_pool` with the pool's clean-up taken as given); the matcher's
    candidate filter :func:`gis.matching.rules.evaluate` (the hard rules over the index), the
@@ -31,7 +33,7 @@ holds is still held by the next:
    candidates as dideng made them — then, in a session with ``work_mem`` 256 MB and JIT off
    (PostGIS functions' cost estimates make PostgreSQL JIT-compile nearly every statement, about
    0.5 s each, more than most of these queries take to run; ``--pg-jit`` leaves it on), median
-   of ``--repeat`` runs each:
+   of ``--repeat`` runs each, and at least as many as add up to ``--min-time`` seconds:
 
    * 批而未供 unsupplied remainders: ``bench_cleanup.py``'s SQL, unchanged, and its agreement test;
    * 闲置 idle: the 53号令 rules of ``gis/cleanup/idle.py`` (:data:`SQL_IDLE`), same as_of and
@@ -308,9 +310,9 @@ def step_cleanup_functions(args) -> dict:
     approvals, supplies = layers["approvals"], layers["supplies"]
     policy = Policy.load()
     u_med, u_runs, un = median_time(
-        lambda: unsupplied(approvals, supplies, DEMO_AS_OF, policy), args.repeat)
+        lambda: unsupplied(approvals, supplies, DEMO_AS_OF, policy), args.repeat, args.min_time)
     i_med, i_runs, ledger = median_time(lambda: idle(supplies, DEMO_AS_OF, policy),
-                                        args.repeat)
+                                        args.repeat, args.min_time)
     scratch = Path(args.scratch)
     pd.DataFrame(un.batches[["approval_id", "supplied_mu", "status", "lapsed"]]).to_parquet(
         scratch / "unsupplied_batches.parquet")
@@ -371,7 +373,7 @@ def step_match_functions(args) -> dict:
                 return ColdIndex.build(layers, as_of=index.as_of, policy=policy).statuses(prj)
 
         e_med, _, status = median_time(rules, FILTER_RUNS)
-        c_med, c_runs, c_status = median_time(cold, args.repeat)
+        c_med, c_runs, c_status = median_time(cold, args.repeat, args.min_time)
         fails = np.stack([status[r] == FAIL for r in RULES])
         passing = sorted(ids[~fails.any(axis=0)].tolist())
         cold_same = all(np.array_equal(c_status[r], status[r]) for r in RULES)
@@ -621,7 +623,7 @@ def step_postgis(args) -> dict:
         # (1) 批而未供: bench_cleanup.py's SQL and its agreement test
         params = bench_cleanup.sql_params(policy)
         u_med, u_runs, u_pg = median_time(lambda: bench_cleanup.pg_unsupplied(con, params),
-                                          args.repeat)
+                                          args.repeat, args.min_time)
         ours = SimpleNamespace(
             batches=pd.read_parquet(scratch / "unsupplied_batches.parquet"),
             pieces=pd.read_parquet(scratch / "unsupplied_pieces.parquet"),
@@ -630,7 +632,8 @@ def step_postgis(args) -> dict:
 
         # (2) 闲置
         ip = _idle_params(policy)
-        i_med, i_runs, i_pg = median_time(lambda: _fetch(con, SQL_IDLE, ip), args.repeat)
+        i_med, i_runs, i_pg = median_time(lambda: _fetch(con, SQL_IDLE, ip), args.repeat,
+                                          args.min_time)
         i_agree = _idle_agreement(pd.read_parquet(scratch / "idle.parquet"), i_pg)
 
         # (3) 候选地筛选, for each project
@@ -642,7 +645,7 @@ def step_postgis(args) -> dict:
         for p in projects:
             fp = _filter_params(p["project"], policy, max_buffer)
             f_med, f_runs, got = median_time(lambda fp=fp: _fetch(con, SQL_FILTER, fp),
-                                             args.repeat)
+                                             args.repeat, args.min_time)
             got_ids = got["candidate_id"].tolist() if len(got) else []
             sql_s.append(f_med)
             per_project.append({"project_id": p["project_id"], "median_s": round(f_med, 4),
@@ -727,7 +730,7 @@ def run_scale(scale: int, args, cli: str) -> dict:
         target = scratch / f"{name}.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--step", name, "--workspace",
                str(ws), "--scratch", str(scratch), "--out", str(target), "--repeat",
-               str(args.repeat), *extra]
+               str(args.repeat), "--min-time", str(args.min_time), *extra]
         r = _child(cmd, scratch / f"{name}.log")
         if r["exit_code"] == 0:
             r["result"] = json.loads(target.read_text())
@@ -935,8 +938,9 @@ def markdown(doc: dict) -> str:
         "|" + "|".join(["---"] + ["---:"] * (len(HEADER) - 1)) + "|",
         *("| " + " | ".join(row) + " |" for row in rows),
         "",
-        "◆ in process, layers read first and not timed: median of runs; peak MB is that "
-        "step's process (reading the layers included). Other steps: the whole command in its "
+        "◆ in process, layers read first and not timed: median of runs (the analyses and "
+        f"their SQL: at least {doc.get('repeat', 3)} runs and {doc.get('min_time_s', 0):g} s of "
+        "them); peak MB is that step's process (reading the layers included). Other steps: the whole command in its "
         "own process. Ratio = dideng ÷ PostGIS on the same data (✓ at most a third); the "
         "filter is the mean over the base county's ten projects. PostGIS's own memory is not "
         "counted.",
@@ -991,6 +995,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=list(DEFAULT_SCALES))
     parser.add_argument("--repeat", type=int, default=3, help="runs per in-process timing")
+    parser.add_argument("--min-time", type=float, default=1.0,
+                        help="the analyses' timings (dideng and PostGIS) run on until their runs "
+                             "add up to this many seconds (default 1): a median of enough runs")
     parser.add_argument("--skip-postgis", action="store_true")
     parser.add_argument("--pg-url", default=pg_url())
     parser.add_argument("--pg-work-mem", default="256MB",
@@ -1027,7 +1034,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(r)
         _print_scale(r)
     doc = {"benchmark": "suite", "target_ratio": round(TARGET_RATIO, 4),
-           "repeat": args.repeat, "scales": results,
+           "repeat": args.repeat, "min_time_s": args.min_time, "scales": results,
            "machine": machine(shapely=shapely.__version__,
                               geos=".".join(map(str, shapely.geos_version)),
                               load_average_at_start=load)}
