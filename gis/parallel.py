@@ -78,21 +78,27 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def map_chunks(func: Callable[[Chunk], T], chunks: list[Chunk]) -> list[T]:
-    """``func`` over ``chunks``, the first in this thread and the others in the worker threads
-    when there are several cores; a chunk no worker has started yet when this thread is done is
-    taken back and run here (so a call from a worker thread cannot wait on itself)."""
+    """``func`` over ``chunks``, in this thread and the worker threads when there are several
+    cores: this thread runs the first chunk, then takes back and runs every chunk no worker
+    has started yet, and only then waits for the workers' (so it never idles while work is
+    queued, and a call from a worker thread cannot wait on itself)."""
     if len(chunks) == 1 or cores() == 1:
         return [func(c) for c in chunks]
     futures = [_executor().submit(func, c) for c in chunks[1:]]
+    out: list = [None] * len(chunks)
     try:
-        first = func(chunks[0])
-        rest = [func(c) if f.cancel() else f.result()
-                for f, c in zip(futures, chunks[1:], strict=True)]
+        out[0] = func(chunks[0])
+        for i, f in enumerate(futures, start=1):  # one at a time: the workers go on meanwhile
+            if f.cancel():
+                out[i] = func(chunks[i])
+        for i, f in enumerate(futures, start=1):
+            if not f.cancelled():
+                out[i] = f.result()
     except BaseException:
         for f in futures:
             f.cancel()
         raise
-    return [first, *rest]
+    return out
 
 
 def threaded(func: Callable[..., np.ndarray], *arrays: np.ndarray, dtype=float,
