@@ -112,6 +112,26 @@ def test_a_worker_calling_map_chunks_does_not_wait_on_itself(monkeypatch):
     assert result == [[15, 65, 115]]
 
 
+def test_the_caller_takes_back_queued_chunks(monkeypatch):
+    """With one worker thread and eight chunks, the calling thread does not wait behind the
+    worker: it runs the first chunk and takes back queued ones while the worker runs others."""
+    import time
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "_POOL", None)
+    caller = threading.current_thread().name
+    ran_by = {}
+
+    def slow(c):
+        time.sleep(0.02)
+        ran_by[c] = threading.current_thread().name
+        return c
+
+    assert parallel.map_chunks(slow, list(range(8))) == list(range(8))
+    mine = sum(name == caller for name in ran_by.values())
+    assert 2 <= mine <= 6, ran_by  # about half each; waiting on each chunk in turn gave 1
+
+
 def test_alongside_returns_both_and_raises_either(many_threads):
     assert parallel.alongside(lambda: "side", lambda: "main") == ("side", "main")
     with pytest.raises(KeyError):
