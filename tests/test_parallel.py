@@ -129,7 +129,7 @@ def test_the_caller_takes_back_queued_chunks(monkeypatch):
 
     assert parallel.map_chunks(slow, list(range(8))) == list(range(8))
     mine = sum(name == caller for name in ran_by.values())
-    assert 2 <= mine <= 6, ran_by  # about half each; waiting on each chunk in turn gave 1
+    assert mine >= 2, ran_by  # about half; waiting on each chunk in turn gave 1
 
 
 def test_alongside_returns_both_and_raises_either(many_threads):
