@@ -3,7 +3,9 @@
 They make the README's tour runnable and show the importers at work:
 
 - ``东园宗地.shp`` — 东园's parcels as a GBK shapefile with Chinese field names, **no .cpg and no
-  .prj** (the encoding and the CRS are detected on import, with notes);
+  .prj** (the encoding and the CRS are detected on import, with notes); 用地用海分类 is cut at
+  the DBF's 10-byte name limit to 用地用海分, as bureaus' files have it (GDAL's remark on that
+  is not shown: the importer knows the cut header);
 - ``批次红线.txt`` — three approval batches as a 部标 coordinate TXT (GBK, CRLF, area in 公顷);
 - ``企业名单.xlsx`` — the 2025 enterprise list with Chinese headers under a title row, and two
   rows that must be rejected (a wrong credit-code check digit, a negative tax).
@@ -11,6 +13,7 @@ They make the README's tour runnable and show the importers at work:
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -37,7 +40,9 @@ def write_samples(layers: dict[str, pd.DataFrame], folder: str | Path) -> list[P
         status=east["status"].map(catalogue["parcels"].field("status").values))
     gbk = gpd.GeoDataFrame(table.rename(columns=labels), geometry=east.geometry.values,
                            crs=east.crs)
-    gbk.to_file(shp, encoding="GBK")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*Normalized/laundered field name", RuntimeWarning)
+        gbk.to_file(shp, encoding="GBK")
     for suffix in (".cpg", ".prj"):
         shp.with_suffix(suffix).unlink(missing_ok=True)
     written.append(shp)
