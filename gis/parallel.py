@@ -25,7 +25,7 @@ import shapely
 __all__ = ["alongside", "blocks", "built", "cores", "map_chunks", "query", "round_robin", "threaded"]
 
 T = TypeVar("T")
-Chunk = TypeVar("Chunk", np.ndarray, slice)
+Chunk = TypeVar("Chunk")
 U = TypeVar("U")
 
 _POOL: tuple[int, ThreadPoolExecutor] | None = None
@@ -130,16 +130,10 @@ def query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str | None = None
 
 def alongside(side: Callable[[], T], main: Callable[[], U]) -> tuple[T, U]:
     """``side()`` in a worker thread while ``main()`` runs in this one; their results (both
-    here, one after the other, on one core or when no worker was free to start ``side``)."""
-    if cores() == 1:
-        return side(), main()
-    future = _executor().submit(side)
-    try:
-        here = main()
-    except BaseException:
-        future.cancel()
-        raise
-    return (side() if future.cancel() else future.result()), here
+    here, one after the other, on one core or when no worker was free to start ``side``):
+    :func:`map_chunks` over the two jobs."""
+    here, there = map_chunks(lambda job: job(), [main, side])
+    return there, here
 
 
 def built(tree: shapely.STRtree) -> shapely.STRtree:
