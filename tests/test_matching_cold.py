@@ -26,12 +26,18 @@ size = st.floats(1, 400, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
-def boxes(draw, n_max=12):
+def parcels(draw, n_max=12):
     n = draw(st.integers(1, n_max))
     out = []
     for _ in range(n):
         x, y, w, h = draw(coord), draw(coord), draw(size), draw(size)
-        out.append(shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h))
+        if draw(st.booleans()):
+            out.append(shapely.box(X0 + x, Y0 + y, X0 + x + w, Y0 + y + h))
+        else:  # a triangle: half its box, so that bounds alone cannot decide near the limit
+            corner = draw(st.integers(0, 3))
+            ring = [(X0 + x, Y0 + y), (X0 + x + w, Y0 + y), (X0 + x + w, Y0 + y + h),
+                    (X0 + x, Y0 + y + h)]
+            out.append(shapely.Polygon(ring[:corner] + ring[corner + 1:]))
     return np.array(out, dtype=object)
 
 
@@ -52,7 +58,7 @@ def targets(draw, n_max=6):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(geoms=boxes(), tg=targets(), limit=st.floats(0, 6, allow_nan=False),
+@given(geoms=parcels(), tg=targets(), limit=st.floats(0, 6, allow_nan=False),
        pick=st.integers(0, 100), nudge=st.sampled_from([0, -1, 1]))
 def test_within_is_the_exact_distance_rule(geoms, tg, limit, pick, nudge):
     exact = nearest_km(geoms, tg)
@@ -82,6 +88,18 @@ def test_a_facility_exactly_at_the_limit_passes(w, h, gap_km, side):
     for limit in (gap_km, d, float(np.nextafter(d, np.inf))):
         assert within_km(geoms, tg, limit)[0] == (d <= limit)
     assert not within_km(geoms, tg, float(np.nextafter(d, -np.inf)))[0]
+
+
+def test_bounds_do_not_decide_a_triangle_near_its_missing_corner():
+    """A point 10 m beyond the corner a triangle lacks: 14.1 m from the triangle's box, 155.6 m
+    from the box's far corner, and 120/√2 = 84.85 m from the triangle's hypotenuse — only the
+    exact distance may decide limits between."""
+    tri = np.array([shapely.Polygon([(X0, Y0), (X0 + 100, Y0), (X0, Y0 + 100)])], dtype=object)
+    point = np.array([shapely.Point(X0 + 110, Y0 + 110)], dtype=object)
+    assert nearest_km(tri, point)[0] == pytest.approx(0.120 / 2 ** 0.5, abs=1e-9)
+    for limit, inside in ((0.010, False), (0.015, False), (0.050, False), (0.0848, False),
+                          (0.0849, True), (0.100, True), (0.156, True)):
+        assert within_km(tri, point, limit)[0] == inside, limit
 
 
 def test_within_edge_cases():

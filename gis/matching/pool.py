@@ -215,15 +215,23 @@ _BAND_M = 1e-3
 def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
               tree: shapely.STRtree | None = None) -> np.ndarray:
     """Whether ``nearest_km(geoms, targets) <= limit_km``, exactly, without measuring every
-    nearest distance: bounded ``dwithin`` queries decide every geometry farther than
-    :data:`_BAND_M` from the limit, :func:`nearest_km` the few within it.
+    nearest distance.
 
-    ``tree`` is an STRtree over ``geoms`` when the caller has one (one query per target
-    then, each target prepared once: faster than querying the targets per geometry).
+    ``tree`` is an STRtree over ``geoms`` when the caller has one.
+
+    1. The pairs whose bounding boxes come within the limit (one envelope query of the
+       targets' boxes, grown by the limit): every geometry within the limit of a target is in
+       such a pair.
+    2. Bounds decide most pairs by arithmetic alone: a geometry is surely within the limit
+       when a point of the target lies within it of the farthest corner of the geometry's
+       box, and a pair is surely beyond it when the two boxes are farther apart.
+    3. GEOS's ``dwithin`` decides the pairs left, and :func:`nearest_km` every geometry whose
+       distance might lie within :data:`_BAND_M` of the limit.
 
     Same answer as the exact distance, the ``<=`` included: ``d / 1000 <= limit_km`` holds for
     exactly the distances ``d`` up to some largest double, and every geometry whose distance
-    might lie within a millimetre of ``limit_km`` km is measured exactly.
+    might lie within a millimetre of ``limit_km`` km is measured exactly; the bounds' rounding
+    (far below a millimetre) cannot move a pair across that band.
     """
     n = len(geoms)
     limit = float(limit_km)
@@ -237,7 +245,7 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
     if limit < 0:
         return np.zeros(n, dtype=bool)
     odd = ~shapely.is_valid(targets)
-    if odd.any():  # GEOS's prepared dwithin misses e.g. zero-length lines: measure those
+    if odd.any():  # GEOS's dwithin misses e.g. zero-length lines: measure those
         near_odd = nearest_km(geoms, targets[odd]) <= limit
         return near_odd | within_km(geoms, targets[~odd], limit, tree=tree)
     limit_m = limit * 1000.0
@@ -245,23 +253,36 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
     outer = limit_m * (1 + 1e-12) + _BAND_M
     tree = tree if tree is not None else shapely.STRtree(geoms)
     out = np.zeros(n, dtype=bool)
-    if inner >= 0:
-        _, g = parallel.query(tree, targets, "dwithin", inner, min_items=2)
-        out[g] = True
-    rest = np.flatnonzero(~out)
-    if len(rest) == 0:
+
+    # 1. candidate pairs (target t, geometry g) by their boxes
+    t_box = shapely.bounds(targets)
+    grown = shapely.box(t_box[:, 0] - outer, t_box[:, 1] - outer,
+                        t_box[:, 2] + outer, t_box[:, 3] + outer)
+    t, g = tree.query(grown)
+    if len(g) == 0:
         return out
-    # those not surely within but with a target within the outer bound are measured: found
-    # from the targets when most geometries remain, else from the remaining geometries
-    if 4 * len(rest) > n:
-        _, g = parallel.query(tree, targets, "dwithin", outer, min_items=2)
-        near = np.zeros(n, dtype=bool)
-        near[g] = True
-        band = np.flatnonzero(near & ~out)
-    else:
-        g, _ = shapely.STRtree(targets).query(geoms[rest], predicate="dwithin",
-                                              distance=outer)
-        band = rest[np.unique(g)]
+    # 2. bounds: a vertex of each target, the boxes of both (the geometries' measured once
+    # when the pairs outnumber them)
+    xy, owner = shapely.get_coordinates(targets, return_index=True)
+    vx, vy = xy[np.unique(owner, return_index=True)[1]][t].T
+    box = shapely.bounds(geoms)[g] if len(g) > n else shapely.bounds(geoms[g])
+    x0, y0, x1, y1 = box.T
+    far = np.hypot(np.maximum(vx - x0, x1 - vx), np.maximum(vy - y0, y1 - vy))
+    out[g[far <= inner]] = True
+    tx0, ty0, tx1, ty1 = t_box[t].T
+    gap = np.hypot(np.maximum(np.maximum(x0 - tx1, tx0 - x1), 0.0),
+                   np.maximum(np.maximum(y0 - ty1, ty0 - y1), 0.0))
+    open_ = ~out[g] & (gap <= outer)
+    t, g = t[open_], g[open_]
+    if len(g) == 0:
+        return out
+    # 3. the pairs left, by GEOS; then the band, measured
+    near = parallel.threaded(shapely.dwithin, geoms[g], targets[t], np.full(len(g), inner),
+                             dtype=bool)
+    out[g[near]] = True
+    left = ~out[g]
+    t, g = t[left], g[left]
+    band = np.unique(g[shapely.dwithin(geoms[g], targets[t], outer)])
     if len(band):
         out[band] = nearest_km(geoms[band], targets) <= limit
     return out
