@@ -16,14 +16,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["arrow_text", "numeric_column", "same_crs", "text_is", "unique_map"]
+__all__ = ["arrow_text", "numeric_column", "same_crs", "text_array", "text_is", "unique_map"]
 
 
 def arrow_text(values: pd.Series | pd.api.extensions.ExtensionArray) -> pa.Array:
     """A text column as one Arrow array (chunks joined; missing values null), for Arrow's
     vectorized lookups, ranks and membership tests."""
-    arrow = pa.array(pd.array(values, dtype="str"), from_pandas=True)
+    arrow = pa.array(pd.array(values, dtype="str", copy=False), from_pandas=True)
     return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+
+
+def text_array(values: pa.Array) -> pd.api.extensions.ExtensionArray:
+    """An Arrow text array as a pandas ``str`` array (the layers' text dtype), without a
+    round trip through Python strings."""
+    return pd.array(values, dtype="str")
 
 
 def text_is(values: pd.Series | pd.api.extensions.ExtensionArray, value: str) -> np.ndarray:

@@ -50,11 +50,12 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
 from gis.dates import add_months, as_date, offset_months
-from gis.frames import arrow_text, text_is
+from gis.frames import arrow_text, text_array
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 from layers import results
@@ -65,23 +66,28 @@ _RESULT = results["idle"]
 _DATES = ("supplied_on", "agreed_start", "actual_start", "actual_completion", "halted_on")
 _NAT = np.datetime64("NaT", "ms")
 _DAY = np.timedelta64(1, "D")
+_CAUSES = ("government", "enterprise", "unknown")
+_ACTIONS = ("watch", "negotiate", "take_back", "levy_fee")
 
 
-def _texts(df: pd.DataFrame, name: str, pos: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """The text field ``name`` at positions ``pos`` (all NA when the layer lacks it)."""
+def _texts(df: pd.DataFrame, name: str) -> pa.Array:
+    """The text field ``name`` of every row as one Arrow array (all null when the layer lacks
+    it)."""
     if name not in df:
-        return pd.array(np.full(len(pos), None, dtype=object), dtype="str")
-    values = df[name].array
-    if not isinstance(values.dtype, pd.StringDtype):
-        values = values.astype("str")
-    return values.take(pos)
+        return pa.nulls(len(df), pa.large_string())
+    return arrow_text(df[name])
+
+
+def _words(words: list[str | None], codes: np.ndarray) -> pa.Array:
+    """``words[code]`` for each code, as Arrow text (a None word is null)."""
+    return pa.array(words, pa.large_string()).take(codes)
 
 
 def _floats(df: pd.DataFrame, name: str, pos: np.ndarray) -> np.ndarray:
     """The number field ``name`` at positions ``pos`` (NaN: blank, or the layer lacks it)."""
     if name not in df:
         return np.full(len(pos), np.nan)
-    return df[name].to_numpy(dtype="float64", na_value=np.nan)[pos]
+    return df[name].array.take(pos).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _dates(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -156,57 +162,56 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     pos, a, base, due, is_idle = pos[keep], a[keep], base[keep], due[keep], is_idle[keep]
     area, halted_on, agreed = area[keep], halted_on[keep], agreed[keep]
 
-    raw_cause = _texts(supplies, "delay_cause", pos)
-    government = text_is(raw_cause, "government")  # blank compares False
-    cause = np.where(government, "government",
-                     np.where(text_is(raw_cause, "enterprise"), "enterprise",
-                              "unknown")).astype(object)
+    # cause: 0 government, 1 enterprise, 2 unknown (blank, or anything else)
+    cause = np.asarray(pc.index_in(_texts(supplies, "delay_cause").take(pos),
+                                   value_set=pa.array(_CAUSES[:2])).fill_null(2), dtype=np.intp)
+    government = cause == 0
     taken = is_idle & ~government & (add_months(base, take_back) <= today)
-    action = np.select([~is_idle, government, taken], ["watch", "negotiate", "take_back"],
-                       "levy_fee").astype(object)
+    action = np.select([~is_idle, government, taken], [0, 1, 2], 3)  # codes into _ACTIONS
     price = _floats(supplies, "price_wan", pos)
-    fee = np.where(action == "levy_fee", np.round(p.fee_rate * price, 4), 0.0)
+    fee = np.where(action == 3, np.round(p.fee_rate * price, 4), 0.0)
     overdue = np.round(((today - base) // _DAY) / 365.25, 2)
 
     watch = ~is_idle
-    supply_id = _texts(supplies, "supply_id", pos)
+    supply_id = _texts(supplies, "supply_id").take(pos)
     # UTF-8 bytes: code point order, as pandas sorts
-    by_id = pc.rank(arrow_text(supply_id), tiebreaker="dense")
+    by_id = pc.rank(supply_id, tiebreaker="dense")
     order = np.lexsort((np.asarray(by_id), np.where(watch, due, _NAT),
                         np.where(watch, 0.0, -overdue), watch))
+    rows = pos[order]
+    action = action[order]
 
-    def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        return pd.array(values[order], dtype="str")
+    def text(name: str) -> pd.api.extensions.ExtensionArray:
+        return text_array(_texts(supplies, name).take(rows))
 
-    def day_column(values: np.ndarray) -> np.ndarray:
-        return values[order]
+    def blank() -> pd.api.extensions.ExtensionArray:  # one array per column (not copied)
+        return text_array(pa.nulls(len(rows), pa.large_string()))
 
-    blank = text(np.full(len(pos), None, dtype=object))
-    options = np.where(action == "negotiate", ";".join(p.government_options), None)
     columns = {
-        "supply_id": supply_id.take(order),
-        "parcel_id": _texts(supplies, "parcel_id", pos[order]),
-        "user_credit_code": _texts(supplies, "user_credit_code", pos[order]),
-        "user_name": _texts(supplies, "user_name", pos[order]),
-        "zone_id": blank,
-        "town": blank,
-        "idle_type": text(np.where(a, "A", "B").astype(object)),
-        "agreed_start": day_column(agreed),
-        "halted_on": day_column(halted_on),
-        "idle_since": day_column(np.where(is_idle, due, _NAT)),
-        "becomes_idle_on": day_column(np.where(watch, due, _NAT)),
+        "supply_id": text_array(supply_id.take(order)),
+        "parcel_id": text("parcel_id"),
+        "user_credit_code": text("user_credit_code"),
+        "user_name": text("user_name"),
+        "zone_id": blank(),
+        "town": blank(),
+        "idle_type": text_array(_words(["A", "B"], np.where(a[order], 0, 1))),
+        "agreed_start": agreed[order],
+        "halted_on": halted_on[order],
+        "idle_since": np.where(is_idle, due, _NAT)[order],
+        "becomes_idle_on": np.where(watch, due, _NAT)[order],
         "overdue_years": overdue[order],
-        "cause": text(cause),
-        "action": text(action),
-        "options": text(options.astype(object)),
+        "cause": text_array(_words(list(_CAUSES), cause[order])),
+        "action": text_array(_words(list(_ACTIONS), action)),
+        "options": text_array(_words([None, ";".join(p.government_options)],
+                                     (action == 1).astype(np.intp))),
         "fee_wan": fee[order],
         "price_wan": price[order],
         "area_mu": np.round(m2_to_mu(area), 4)[order],
     }
     assert list(columns) == [f.name for f in _RESULT.fields]
     # the geometry array carries the CRS; naming its column is geopandas' cheapest constructor
-    columns["geometry"] = geoms.take(pos[order])
-    return gpd.GeoDataFrame(columns, geometry="geometry")
+    columns["geometry"] = geoms.take(rows)
+    return gpd.GeoDataFrame(columns, geometry="geometry", copy=False)
 
 
 #: the most a calendar offset in months moves a day less than the same offset taken back from
