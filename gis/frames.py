@@ -42,7 +42,10 @@ def numeric_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     """A numeric column as float (NA → NaN), NaN when absent."""
     if name not in frame:
         return np.full(len(frame), np.nan)
-    return pd.to_numeric(frame[name], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+    column = frame[name]
+    if column.dtype == np.float64:  # the layers' own number dtype: a copy, nothing to parse
+        return column.to_numpy(dtype=np.float64, copy=True)
+    return pd.to_numeric(column, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
 
 
 def same_crs(frame: pd.DataFrame, crs) -> pd.DataFrame:

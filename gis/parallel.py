@@ -22,7 +22,8 @@ from typing import TypeVar
 import numpy as np
 import shapely
 
-__all__ = ["alongside", "blocks", "built", "cores", "map_chunks", "query", "round_robin", "threaded"]
+__all__ = ["blocks", "built", "cores", "map_chunks", "query", "round_robin", "threaded",
+           "together"]
 
 T = TypeVar("T")
 Chunk = TypeVar("Chunk")
@@ -128,12 +129,10 @@ def query(tree: shapely.STRtree, geoms: np.ndarray, predicate: str | None = None
                            zip(chunks, parts, strict=True)], axis=1)
 
 
-def alongside(side: Callable[[], T], main: Callable[[], U]) -> tuple[T, U]:
-    """``side()`` in a worker thread while ``main()`` runs in this one; their results (both
-    here, one after the other, on one core or when no worker was free to start ``side``):
-    :func:`map_chunks` over the two jobs."""
-    here, there = map_chunks(lambda job: job(), [main, side])
-    return there, here
+def together(*jobs: Callable[[], T]) -> list[T]:
+    """Each job's result, in order: the first in this thread, the others in the worker
+    threads or taken back here (:func:`map_chunks` over the jobs; give the longest first)."""
+    return map_chunks(lambda job: job(), list(jobs))
 
 
 def built(tree: shapely.STRtree) -> shapely.STRtree:

@@ -132,12 +132,12 @@ def test_the_caller_takes_back_queued_chunks(monkeypatch):
     assert mine >= 2, ran_by  # about half; waiting on each chunk in turn gave 1
 
 
-def test_alongside_returns_both_and_raises_either(many_threads):
-    assert parallel.alongside(lambda: "side", lambda: "main") == ("side", "main")
+def test_together_returns_each_in_order_and_raises_any(many_threads):
+    assert parallel.together(lambda: "a", lambda: "b", lambda: "c") == ["a", "b", "c"]
     with pytest.raises(KeyError):
-        parallel.alongside(lambda: {}["x"], lambda: 1)
+        parallel.together(lambda: 1, lambda: {}["x"])
     with pytest.raises(ZeroDivisionError):
-        parallel.alongside(lambda: 1, lambda: 1 / 0)
+        parallel.together(lambda: 1 / 0, lambda: 1)
 
 
 def test_a_forked_child_gets_its_own_workers(monkeypatch):

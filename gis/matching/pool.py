@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
@@ -315,7 +316,7 @@ def _overlap_m2(geoms: np.ndarray, zones: np.ndarray, tree: shapely.STRtree | No
     return out
 
 
-def _ancestors(zone_ids: np.ndarray, zones: pd.DataFrame | None
+def _ancestors(zone_ids: pd.Series, zones: pd.DataFrame | None
                ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Per candidate, a code into the list of distinct zone paths (a zone and its ancestors;
     ``()`` for none), and that list."""
@@ -326,9 +327,7 @@ def _ancestors(zone_ids: np.ndarray, zones: pd.DataFrame | None
             if not pd.isna(z) and not pd.isna(p):
                 parent[z] = p
 
-    def chain(z) -> tuple[str, ...]:
-        if z is None or pd.isna(z):
-            return ()
+    def chain(z: str) -> tuple[str, ...]:
         out, seen = [], set()
         while z is not None and z not in seen:
             out.append(z)
@@ -336,11 +335,11 @@ def _ancestors(zone_ids: np.ndarray, zones: pd.DataFrame | None
             z = parent.get(z)
         return tuple(out)
 
-    codes, uniques = pd.factorize(pd.Series(zone_ids, dtype=object), use_na_sentinel=True)
-    paths = [chain(z) for z in uniques]
-    codes = np.asarray(codes, dtype=np.intp)
-    if (codes < 0).any():  # no zone: the empty path, last
-        codes = np.where(codes < 0, len(paths), codes)
+    # the distinct zones in order of first appearance (Arrow's dictionary), missing as null
+    encoded = pc.dictionary_encode(arrow_text(zone_ids))
+    paths = [chain(z) for z in encoded.dictionary.to_pylist()]
+    codes = np.asarray(encoded.indices.fill_null(len(paths)), dtype=np.intp)
+    if encoded.null_count:  # no zone: the empty path, last
         paths.append(())
     return codes, paths
 
@@ -376,39 +375,31 @@ def _zoning_at(geoms: np.ndarray, zoning: pd.DataFrame | None) -> np.ndarray:
                                 np.asarray(zoning.geometry.values, dtype=object))
 
 
-def _overlaps(geoms: np.ndarray, constraints: pd.DataFrame | None, crs,
-              tree: shapely.STRtree | None) -> dict[str, object]:
-    """Gross ``area_mu``, ``red_line_m2`` (overlap with the ``exclude`` constraints) and
-    ``net_area_mu`` (less the ``penalize`` ones, buffered by their ``buffer_m``)."""
-    gross_m2 = shapely.area(geoms) if len(geoms) else np.zeros(0)
-    exclude = penalize = np.empty(0, dtype=object)
-    if constraints is not None and len(constraints):
-        constraints = same_crs(constraints, crs)
-        cgeoms = np.asarray(constraints.geometry.values, dtype=object)
-        buffer_m = np.nan_to_num(numeric_column(constraints, "buffer_m"), nan=0.0)
-        is_ex = text_is(constraints["effect"], "exclude")
-        is_pe = text_is(constraints["effect"], "penalize")
-        exclude = cgeoms[is_ex]
-        penalize = shapely.buffer(cgeoms[is_pe], buffer_m[is_pe])
-        exclude = exclude[~shapely.is_missing(exclude)]
-        penalize = penalize[~shapely.is_missing(penalize)]
-    if tree is None and (len(exclude) or len(penalize)):
-        tree = shapely.STRtree(geoms)
-    return {"area_mu": m2_to_mu(gross_m2),
-            "red_line_m2": _overlap_m2(geoms, exclude, tree),
-            "net_area_mu": m2_to_mu(np.maximum(gross_m2 - _overlap_m2(geoms, penalize, tree),
-                                               0.0))}
+def _constraint_zones(constraints: pd.DataFrame | None, crs) -> tuple[np.ndarray, np.ndarray]:
+    """The ``exclude`` constraints, and the ``penalize`` ones buffered by their ``buffer_m``
+    (missing geometries left out)."""
+    none = np.empty(0, dtype=object)
+    if constraints is None or not len(constraints):
+        return none, none
+    constraints = same_crs(constraints, crs)
+    cgeoms = np.asarray(constraints.geometry.values, dtype=object)
+    buffer_m = np.nan_to_num(numeric_column(constraints, "buffer_m"), nan=0.0)
+    is_pe = text_is(constraints["effect"], "penalize")
+    exclude = cgeoms[text_is(constraints["effect"], "exclude")]
+    penalize = shapely.buffer(cgeoms[is_pe], buffer_m[is_pe])
+    return exclude[~shapely.is_missing(exclude)], penalize[~shapely.is_missing(penalize)]
 
 
 def candidate_arrays(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame], *,
                      tree: shapely.STRtree | None = None) -> dict[str, object]:
     """Every attribute of the gathered ``pool`` but the facility distances, as arrays:
-    ``area_mu``, ``red_line_m2``, ``net_area_mu``, ``zoning_id``, the :data:`ZONING_FIELDS`,
-    ``planned_use`` (object, None for missing), ``ready`` and ``regional_assessment`` (1.0 /
-    0.0, NaN unknown), ``path_code`` into ``zone_paths`` (the distinct paths of a zone and its
-    ancestors). Cheap and exact: both :func:`build_pool` and the one-project path
-    (:mod:`gis.matching.cold`) compute them so, for every candidate. ``tree``: an STRtree
-    over the pool's geometries when the caller has one."""
+    ``area_mu``, ``red_line_m2`` (overlap with the ``exclude`` constraints), ``net_area_mu``
+    (less the ``penalize`` ones, buffered by their ``buffer_m``), ``zoning_id``, the
+    :data:`ZONING_FIELDS`, ``planned_use`` (object, None for missing), ``ready`` and
+    ``regional_assessment`` (1.0 / 0.0, NaN unknown), ``path_code`` into ``zone_paths`` (the
+    distinct paths of a zone and its ancestors). Cheap and exact: both :func:`build_pool` and
+    the one-project path (:mod:`gis.matching.cold`) compute them so, for every candidate.
+    ``tree``: an STRtree over the pool's geometries when the caller has one."""
     crs = pool.crs
     if crs is not None:
         assert_area_crs(crs)
@@ -417,37 +408,45 @@ def candidate_arrays(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame],
     zoning = layers.get("zoning")
     zoning = same_crs(zoning, crs) if zoning is not None and len(zoning) else None
     parcels = layers.get("parcels")
+    exclude, penalize = _constraint_zones(layers.get("constraints"), crs)
+    if len(exclude) or len(penalize):
+        tree = parallel.built(tree if tree is not None else shapely.STRtree(geoms))
 
-    def the_rest() -> dict[str, object]:
-        out = _overlaps(geoms, layers.get("constraints"), crs, tree)
-        # 净地 / 区域评估 flags from the parcels (pieces have none)
+    def parcel_facts() -> dict[str, object]:
+        # 净地 / 区域评估 flags from the parcels (pieces have none); the zone paths
         rows = _parcel_rows(parcels, pool["candidate_id"])
-        for flag in ("ready", "regional_assessment"):
-            out[flag] = _flag_lookup(parcels, rows, flag)
-        zone_ids = pool["zone_id"].astype("str").to_numpy(dtype=object, na_value=None) \
-            if "zone_id" in pool else np.full(n, None, dtype=object)
+        out = {flag: _flag_lookup(parcels, rows, flag)
+               for flag in ("ready", "regional_assessment")}
+        zone_ids = pool["zone_id"] if "zone_id" in pool else pd.Series([None] * n)
         out["path_code"], out["zone_paths"] = _ancestors(zone_ids, layers.get("zones"))
         return out
 
-    # the zoning lookup in a second thread beside the rest (shapely releases the GIL; each
-    # side has its own tree and prepares its own geometries)
-    at, out = parallel.alongside(lambda: _zoning_at(geoms, zoning), the_rest)
+    # four independent jobs over the cores, the longest first (shapely releases the GIL; the
+    # candidate tree is built, each job prepares its own geometries)
+    at, penalized_m2, red_line_m2, out = parallel.together(
+        lambda: _zoning_at(geoms, zoning),
+        lambda: _overlap_m2(geoms, penalize, tree),
+        lambda: _overlap_m2(geoms, exclude, tree),
+        parcel_facts)
+    gross_m2 = shapely.area(geoms) if n else np.zeros(0)
+    out["area_mu"] = m2_to_mu(gross_m2)
+    out["red_line_m2"] = red_line_m2
+    out["net_area_mu"] = m2_to_mu(np.maximum(gross_m2 - penalized_m2, 0.0))
 
     # zoning at the representative point; the candidate's own land use where no zoning covers it
-    planned = pool["land_use"].astype("str").to_numpy(dtype=object, na_value=None)
-    out["zoning_id"] = np.full(n, None, dtype=object)
-    for f in ZONING_FIELDS:
-        out[f] = np.full(n, np.nan)
+    hit = pa.array(at >= 0)
+    where = pa.array(np.maximum(at, 0))
+    planned = arrow_text(pool["land_use"])
+    zoning_id = pa.nulls(n, pa.large_string())
     if zoning is not None:
-        hit = at >= 0
-        where = np.maximum(at, 0)
-        zuse = zoning["planned_use"].astype("str").to_numpy(dtype=object, na_value=None)
-        planned = np.where(hit, zuse[where], planned)
-        zid = zoning["zoning_id"].astype("str").to_numpy(dtype=object, na_value=None)
-        out["zoning_id"] = np.where(hit, zid[where], None)
-        for f in ZONING_FIELDS:
-            out[f] = np.where(hit, numeric_column(zoning, f)[where], np.nan)
-    out["planned_use"] = planned
+        planned = pc.if_else(hit, arrow_text(zoning["planned_use"]).take(where), planned)
+        zoning_id = pc.if_else(hit, arrow_text(zoning["zoning_id"]).take(where), None)
+    out["planned_use"] = planned.to_numpy(zero_copy_only=False)
+    out["zoning_id"] = zoning_id.to_numpy(zero_copy_only=False)
+    hit, where = at >= 0, np.maximum(at, 0)
+    for f in ZONING_FIELDS:
+        out[f] = np.where(hit, numeric_column(zoning, f)[where], np.nan) if zoning is not None \
+            else np.full(n, np.nan)
     return out
 
 
