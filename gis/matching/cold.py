@@ -124,6 +124,7 @@ class ColdIndex:
     roads: pd.DataFrame | None
     _distances: dict[object, np.ndarray] = field(default_factory=dict, repr=False)
     _tree: shapely.STRtree | None = field(default=None, repr=False)
+    _bounds: np.ndarray | None = field(default=None, repr=False)
     _to84: list = field(default_factory=list, repr=False)
 
     @classmethod
@@ -175,7 +176,10 @@ class ColdIndex:
 
         def within(key, limit_km: float) -> np.ndarray:
             targets = self._targets(key) if key is not None else np.empty(0, dtype=object)
-            ok = _pool.within_km(self.geoms, targets, limit_km, tree=self._candidate_tree())
+            if self._bounds is None:
+                self._bounds = shapely.bounds(self.geoms)
+            ok = _pool.within_km(self.geoms, targets, limit_km, tree=self._candidate_tree(),
+                                 bounds=self._bounds)
             return np.where(ok, PASS, FAIL).astype(np.int8)
 
         out["rail"] = within("rail", m.rail_km) if prj.needs_rail else na

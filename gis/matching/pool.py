@@ -184,7 +184,13 @@ def _smallest_containing(points: np.ndarray, polys: np.ndarray) -> np.ndarray:
         return out
     # the tree over the points, each polygon prepared once (faster than a point per query)
     poly, pt = parallel.query(shapely.STRtree(points), polys, "contains")
-    if len(pt):
+    if len(pt) == 0:
+        return out
+    held = np.bincount(pt, minlength=len(points))
+    one = held[pt] == 1
+    out[pt[one]] = poly[one]
+    if not one.all():  # points in several polygons: the smallest, measured only for those
+        pt, poly = pt[~one], poly[~one]
         order = np.lexsort((poly, shapely.area(polys[poly]), pt))
         first = np.unique(pt[order], return_index=True)[1]
         out[pt[order][first]] = poly[order][first]
@@ -214,11 +220,13 @@ _BAND_M = 1e-3
 
 
 def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
-              tree: shapely.STRtree | None = None) -> np.ndarray:
+              tree: shapely.STRtree | None = None, bounds: np.ndarray | None = None
+              ) -> np.ndarray:
     """Whether ``nearest_km(geoms, targets) <= limit_km``, exactly, without measuring every
     nearest distance.
 
-    ``tree`` is an STRtree over ``geoms`` when the caller has one.
+    ``tree`` (an STRtree over ``geoms``) and ``bounds`` (their ``shapely.bounds``): when the
+    caller has them.
 
     1. The pairs whose bounding boxes come within the limit (one envelope query of the
        targets' boxes, grown by the limit): every geometry within the limit of a target is in
@@ -248,7 +256,7 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
     odd = ~shapely.is_valid(targets)
     if odd.any():  # GEOS's dwithin misses e.g. zero-length lines: measure those
         near_odd = nearest_km(geoms, targets[odd]) <= limit
-        return near_odd | within_km(geoms, targets[~odd], limit, tree=tree)
+        return near_odd | within_km(geoms, targets[~odd], limit, tree=tree, bounds=bounds)
     limit_m = limit * 1000.0
     inner = limit_m * (1 - 1e-12) - _BAND_M
     outer = limit_m * (1 + 1e-12) + _BAND_M
@@ -263,10 +271,11 @@ def within_km(geoms: np.ndarray, targets: np.ndarray, limit_km: float, *,
     if len(g) == 0:
         return out
     # 2. bounds: a vertex of each target, the boxes of both (the geometries' measured once
-    # when the pairs outnumber them)
+    # when the pairs outnumber them, or given)
     xy, owner = shapely.get_coordinates(targets, return_index=True)
     vx, vy = xy[np.unique(owner, return_index=True)[1]][t].T
-    box = shapely.bounds(geoms)[g] if len(g) > n else shapely.bounds(geoms[g])
+    box = bounds[g] if bounds is not None else \
+        shapely.bounds(geoms)[g] if len(g) > n else shapely.bounds(geoms[g])
     x0, y0, x1, y1 = box.T
     far = np.hypot(np.maximum(vx - x0, x1 - vx), np.maximum(vy - y0, y1 - vy))
     out[g[far <= inner]] = True
@@ -359,10 +368,9 @@ def _flag_lookup(parcels: pd.DataFrame | None, rows: np.ndarray, flag: str) -> n
     out = np.full(len(rows), np.nan)
     if parcels is None or not len(parcels) or flag not in parcels:
         return out
-    values = parcels[flag].astype("boolean").astype("Float64").to_numpy(dtype=float,
-                                                                        na_value=np.nan)
     hit = rows >= 0
-    out[hit] = values[rows[hit]]
+    values = pd.array(parcels[flag].array.take(rows[hit]), dtype="boolean")
+    out[hit] = values.to_numpy(dtype=float, na_value=np.nan)
     return out
 
 
@@ -495,8 +503,9 @@ def facilities(layers: Mapping[str, pd.DataFrame], crs) -> Facilities:
                           np.empty(0))
     infra = same_crs(infra, crs)
     igeoms = np.asarray(infra.geometry.values, dtype=object)
-    by_kind = {kind: igeoms[text_is(infra["kind"], kind)] for kind in FACILITY_KINDS}
-    is_sub = text_is(infra["kind"], "substation")
+    kinds = arrow_text(infra["kind"])
+    by_kind = {kind: igeoms[text_is(kinds, kind)] for kind in FACILITY_KINDS}
+    is_sub = text_is(kinds, "substation")
     spare = np.nan_to_num(numeric_column(infra, "spare_kva"), nan=0.0)[is_sub]
     return Facilities(by_kind, igeoms[is_sub], spare, np.unique(spare))
 
