@@ -16,20 +16,33 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["arrow_text", "numeric_column", "same_crs", "text_array", "text_is", "unique_map"]
+__all__ = ["TEXT", "arrow_text", "numeric_column", "same_crs", "text_array", "text_is",
+           "unique_map"]
+
+
+#: the layers' text dtype (pandas' ``str``: Arrow storage, missing as NaN)
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def arrow_text(values: pd.Series | pd.api.extensions.ExtensionArray) -> pa.Array:
     """A text column as one Arrow array (chunks joined; missing values null), for Arrow's
-    vectorized lookups, ranks and membership tests."""
-    arrow = pa.array(pd.array(values, dtype="str", copy=False), from_pandas=True)
-    return arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+    vectorized lookups, ranks and membership tests — without a copy when the column is Arrow
+    text already."""
+    array = values.array if isinstance(values, pd.Series) else values
+    if not (isinstance(array.dtype, pd.StringDtype) and array.dtype.storage == "pyarrow"):
+        array = pd.array(array, dtype="str", copy=False)
+    arrow = pa.array(array, from_pandas=True)
+    if isinstance(arrow, pa.ChunkedArray):
+        return arrow.chunk(0) if arrow.num_chunks == 1 else arrow.combine_chunks()
+    return arrow
 
 
 def text_array(values: pa.Array) -> pd.api.extensions.ExtensionArray:
-    """An Arrow text array as a pandas ``str`` array (the layers' text dtype), without a
-    round trip through Python strings."""
-    return pd.array(values, dtype="str")
+    """An Arrow text array as a pandas ``str`` array (the layers' text dtype), wrapped without
+    a copy or a round trip through Python strings."""
+    if not pa.types.is_large_string(values.type):
+        values = values.cast(pa.large_string())
+    return pd.arrays.ArrowStringArray(values, dtype=TEXT)
 
 
 def text_is(values: pd.Series | pd.api.extensions.ExtensionArray | pa.Array, value: str

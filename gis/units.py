@@ -59,11 +59,18 @@ def ha_to_mu(ha):
     return ha * 15
 
 
+#: the CRSs (by their definition) found fit for areas: asking pyproj for an EPSG code costs
+#: tens of microseconds, which a county-sized analysis repeats for nothing
+_AREA_CRS_OK: set[str] = set()
+
+
 def assert_area_crs(crs) -> None:
     """Raise :class:`CRSError` unless ``crs`` is a projected CRS fit for areas.
 
     Geographic CRSs (degrees) and Web Mercator (areas ×2.4 at 50°N) are refused.
     """
+    if crs is not None and crs.srs in _AREA_CRS_OK:
+        return
     if crs is None:
         raise CRSError(
             "数据没有坐标系，无法计算面积", "data has no CRS; cannot compute areas"
@@ -79,6 +86,7 @@ def assert_area_crs(crs) -> None:
             f"Web 墨卡托 ({crs.name}) 面积严重失真，不能用于面积计算",
             f"Web Mercator ({crs.name}) distorts areas; refused for area work",
         )
+    _AREA_CRS_OK.add(crs.srs)
 
 
 def area_m2(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:

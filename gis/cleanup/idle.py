@@ -55,7 +55,7 @@ import pyarrow.compute as pc
 import shapely
 
 from gis.dates import add_months, as_date, offset_months
-from gis.frames import arrow_text, text_array
+from gis.frames import arrow_text, text_array, text_is
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 from layers import results
@@ -130,7 +130,7 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     halt = offset_months(p.halt_years, "idle.halt_years")
     take_back = offset_months(p.take_back_years, "idle.take_back_years")
     geoms = supplies.geometry.array
-    assert_area_crs(supplies.crs)
+    assert_area_crs(geoms.crs)
     today = np.datetime64(day.to_datetime64(), "ms")
     horizon = today + np.timedelta64(int(p.watch_days), "D")
 
@@ -163,9 +163,9 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     area, halted_on, agreed = area[keep], halted_on[keep], agreed[keep]
 
     # cause: 0 government, 1 enterprise, 2 unknown (blank, or anything else)
-    cause = np.asarray(pc.index_in(_texts(supplies, "delay_cause").take(pos),
-                                   value_set=pa.array(_CAUSES[:2])).fill_null(2), dtype=np.intp)
-    government = cause == 0
+    raw_cause = _texts(supplies, "delay_cause").take(pos)
+    government = text_is(raw_cause, "government")
+    cause = np.where(government, 0, np.where(text_is(raw_cause, "enterprise"), 1, 2))
     taken = is_idle & ~government & (add_months(base, take_back) <= today)
     action = np.select([~is_idle, government, taken], [0, 1, 2], 3)  # codes into _ACTIONS
     price = _floats(supplies, "price_wan", pos)
