@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["dideng_cli", "median_time", "run_child"]
+__all__ = ["dideng_cli", "median_time", "paired_times", "run_child"]
 
 
 def dideng_cli() -> str | None:
@@ -43,6 +43,43 @@ def median_time(func: Callable[[], Any], repeat: int, min_total_s: float = 0.0,
         result = func()
         runs.append(time.perf_counter() - t0)
     return statistics.median(runs), [round(r, 5) for r in runs], result
+
+
+def paired_times(ours: Callable[[], Any], theirs: Callable[[], Any], repeat: int,
+                 min_total_s: float = 0.0, max_runs: int = 1000, blocks: int = 4
+                 ) -> tuple[tuple[float, list[float], Any], tuple[float, list[float], Any]]:
+    """Time two computations of the same answer in alternate blocks of runs — ours, theirs;
+    theirs, ours; … — until each side has run at least ``repeat`` times and its runs add up
+    to ``min_total_s`` (at most ``max_runs`` runs a side): per side (median seconds, each run's
+    seconds rounded, last result).
+
+    A machine's speed drifts over minutes (other tenants, clocks); timed one after the other,
+    two sides can meet different machines. Alternated, they meet the same one, and neither
+    always runs first. A block runs on for ``min_total_s / blocks`` seconds (one run at least),
+    so a millisecond computation is timed in a run of its own, not always just after the other
+    side has taken the caches."""
+    sides: list[list] = [[[], None], [[], None]]
+    funcs = (ours, theirs)
+    block_s = min_total_s / max(1, blocks)
+
+    def more(k: int) -> bool:
+        runs = sides[k][0]
+        return len(runs) < max(1, repeat) or (sum(runs) < min_total_s and len(runs) < max_runs)
+
+    turn = 0
+    while more(0) or more(1):
+        for k in ((0, 1) if turn % 2 == 0 else (1, 0)):
+            runs, spent = sides[k][0], 0.0
+            while True:
+                t0 = time.perf_counter()
+                sides[k][1] = funcs[k]()
+                runs.append(time.perf_counter() - t0)
+                spent += runs[-1]
+                if spent >= block_s or not more(k) or len(runs) >= max_runs:
+                    break
+        turn += 1
+    return tuple((statistics.median(runs), [round(r, 5) for r in runs], result)
+                 for runs, result in sides)
 
 
 def run_child(cmd: Sequence[str], *, stdout: str | Path | None = None,

@@ -32,8 +32,11 @@ holds is still held by the next:
    end) — approvals, supplies, constraints, zoning, infrastructure, zones, and the match pool's
    candidates as dideng made them — then, in a session with ``work_mem`` 256 MB and JIT off
    (PostGIS functions' cost estimates make PostgreSQL JIT-compile nearly every statement, about
-   0.5 s each, more than most of these queries take to run; ``--pg-jit`` leaves it on), median
-   of ``--repeat`` runs each, and at least as many as add up to ``--min-time`` seconds:
+   0.5 s each, more than most of these queries take to run; ``--pg-jit`` leaves it on), each
+   query timed in alternate rounds with dideng's own computation of the same answer
+   (:func:`_measure.paired_times`: ours, theirs; theirs, ours; …), at least ``--repeat`` rounds
+   and on until each side's runs add up to ``--min-time`` seconds, the medians compared — the
+   machine's speed drifts over minutes, and both sides then meet it at the same speed:
 
    * 批而未供 unsupplied remainders: ``bench_cleanup.py``'s SQL, unchanged, and its agreement test;
    * 闲置 idle: the 53号令 rules of ``gis/cleanup/idle.py`` (:data:`SQL_IDLE`), same as_of and
@@ -86,7 +89,7 @@ for _p in (str(ROOT), str(HERE)):
 
 import bench_cleanup  # noqa: E402  (its SQL, parameters and agreement test)
 from _machine import machine  # noqa: E402
-from _measure import dideng_cli, median_time, run_child  # noqa: E402
+from _measure import dideng_cli, median_time, paired_times, run_child  # noqa: E402
 from _postgis import connect, load_arrow  # noqa: E402
 from _postgis import url as pg_url  # noqa: E402
 
@@ -390,8 +393,7 @@ def step_match_functions(args) -> dict:
                          "match_runs_s": m_runs, "sites": len(answer["sites"])})
 
     scratch = Path(args.scratch)
-    gathered[["candidate_id", "source", "land_use", "zone_id", "geometry"]].to_parquet(
-        scratch / "candidates.parquet")
+    gathered.to_parquet(scratch / "candidates.parquet")
     pd.DataFrame({"candidate_id": ids, "area_mu": index.sites["area_mu"],
                   "red_line_m2": index.sites["red_line_m2"],
                   "net_area_mu": index.sites["net_area_mu"],
@@ -588,6 +590,42 @@ def _sites_agreement(ours: pd.DataFrame, pg: pd.DataFrame) -> dict:
     return out
 
 
+def _ours(args, policy: Policy) -> dict:
+    """dideng's side of each comparison, to be timed beside its SQL: ``unsupplied()`` and
+    ``idle()`` on the workspace's layers, and — per project — its hard-rule statuses from cold
+    (the pool as the clean-ups gave it, as in :func:`step_match_functions`; the match layers
+    read when first needed, so that the clean-ups run in the same process as in
+    :func:`step_cleanup_functions`)."""
+    from unittest import mock
+
+    import geopandas as gpd
+
+    from gis.cleanup import idle, unsupplied
+    from gis.matching import ColdIndex
+    from gis.matching import pool as pool_module
+    from gis.matching.rules import Project
+    from layers import MATCH_LAYERS
+
+    layers, _ = _read(args.workspace, ("approvals", "supplies"))
+    approvals, supplies = layers["approvals"], layers["supplies"]
+    matching: dict = {}
+
+    def cold(project: dict):
+        if not matching:
+            matching["layers"] = _read(args.workspace, MATCH_LAYERS)[0]
+            matching["pool"] = gpd.read_parquet(Path(args.scratch) / "candidates.parquet")
+        prj = Project.of(project)
+
+        def run():
+            with mock.patch.object(pool_module, "_gather", lambda *_: matching["pool"].copy()):
+                return ColdIndex.build(matching["layers"], as_of=DEMO_AS_OF,
+                                       policy=policy).statuses(prj)
+        return run
+
+    return {"unsupplied": lambda: unsupplied(approvals, supplies, DEMO_AS_OF, policy),
+            "idle": lambda: idle(supplies, DEMO_AS_OF, policy), "cold": cold}
+
+
 def step_postgis(args) -> dict:
     """Load the tables, time the three SQL computations, compare with dideng's answers."""
     from layers import catalogue
@@ -598,6 +636,7 @@ def step_postgis(args) -> dict:
     con, version = conn
     scratch = Path(args.scratch)
     policy = Policy.load()
+    ours = _ours(args, policy)
     try:
         con.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         con.execute(f"CREATE SCHEMA {SCHEMA}")
@@ -621,19 +660,20 @@ def step_postgis(args) -> dict:
                     ("work_mem", "jit", "shared_buffers", "max_parallel_workers_per_gather")}
 
         # (1) 批而未供: bench_cleanup.py's SQL and its agreement test
+        # each SQL timed in alternate rounds with dideng's function (_measure.paired_times)
         params = bench_cleanup.sql_params(policy)
-        u_med, u_runs, u_pg = median_time(lambda: bench_cleanup.pg_unsupplied(con, params),
-                                          args.repeat, args.min_time)
-        ours = SimpleNamespace(
+        u_ours, (u_med, u_runs, u_pg) = paired_times(
+            ours["unsupplied"], lambda: bench_cleanup.pg_unsupplied(con, params), args.repeat,
+            args.min_time)
+        u_agree = bench_cleanup.agreement(SimpleNamespace(
             batches=pd.read_parquet(scratch / "unsupplied_batches.parquet"),
             pieces=pd.read_parquet(scratch / "unsupplied_pieces.parquet"),
-            five_year=json.loads((scratch / "unsupplied_five_year.json").read_text()))
-        u_agree = bench_cleanup.agreement(ours, u_pg)
+            five_year=json.loads((scratch / "unsupplied_five_year.json").read_text())), u_pg)
 
         # (2) 闲置
         ip = _idle_params(policy)
-        i_med, i_runs, i_pg = median_time(lambda: _fetch(con, SQL_IDLE, ip), args.repeat,
-                                          args.min_time)
+        i_ours, (i_med, i_runs, i_pg) = paired_times(
+            ours["idle"], lambda: _fetch(con, SQL_IDLE, ip), args.repeat, args.min_time)
         i_agree = _idle_agreement(pd.read_parquet(scratch / "idle.parquet"), i_pg)
 
         # (3) 候选地筛选, for each project
@@ -644,14 +684,16 @@ def step_postgis(args) -> dict:
         per_project, sql_s = [], []
         for p in projects:
             fp = _filter_params(p["project"], policy, max_buffer)
-            f_med, f_runs, got = median_time(lambda fp=fp: _fetch(con, SQL_FILTER, fp),
-                                             args.repeat, args.min_time)
+            c_ours, (f_med, f_runs, got) = paired_times(
+                ours["cold"](p["project"]), lambda fp=fp: _fetch(con, SQL_FILTER, fp),
+                args.repeat, args.min_time)
             got_ids = got["candidate_id"].tolist() if len(got) else []
             sql_s.append(f_med)
             per_project.append({"project_id": p["project_id"], "median_s": round(f_med, 4),
                                 "runs_s": f_runs, "passing": {"dideng": len(p["passing"]),
                                                               "postgis": len(got_ids)},
-                                "same_ids": got_ids == p["passing"]})
+                                "same_ids": got_ids == p["passing"],
+                                "dideng_cold": _timing(c_ours[0], c_ours[1])})
         t0 = time.perf_counter()
         sites_pg = _fetch(con, SQL_SITES, {"max_buffer": max_buffer})
         sites_s = time.perf_counter() - t0
@@ -665,8 +707,10 @@ def step_postgis(args) -> dict:
         "available": True, "url": args.pg_url, "server": server, "postgis": version,
         "settings": settings, "schema": SCHEMA, "load": loads,
         "load_s": round(sum(v["s"] for v in loads.values()), 2),
-        "unsupplied": {**_timing(u_med, u_runs), "agreement": u_agree},
-        "idle": {**_timing(i_med, i_runs), "rows": len(i_pg), "agreement": i_agree},
+        "unsupplied": {**_timing(u_med, u_runs), "agreement": u_agree,
+                       "dideng": _timing(u_ours[0], u_ours[1])},
+        "idle": {**_timing(i_med, i_runs), "rows": len(i_pg), "agreement": i_agree,
+                 "dideng": _timing(i_ours[0], i_ours[1])},
         "filter": {"mean_of_medians_s": round(float(np.mean(sql_s)), 5),
                    "per_project": per_project,
                    "agree": all(p["same_ids"] for p in per_project)},
@@ -784,14 +828,15 @@ def comparisons(scale_result: dict) -> dict:
     if not pg.get("available"):
         return {}
     out = {}
-    if cf:
-        out["unsupplied"] = {"dideng_s": cf["unsupplied"]["median_s"],
-                             "postgis_s": pg["unsupplied"]["median_s"],
-                             "agree": pg["unsupplied"]["agreement"]["agree"],
-                             **_ratio(cf["unsupplied"]["median_s"], pg["unsupplied"]["median_s"])}
-        out["idle"] = {"dideng_s": cf["idle"]["median_s"], "postgis_s": pg["idle"]["median_s"],
-                       "agree": pg["idle"]["agreement"]["agree"],
-                       **_ratio(cf["idle"]["median_s"], pg["idle"]["median_s"])}
+    for key in ("unsupplied", "idle"):
+        # timed beside the SQL (paired) when the results have it; else the step's own timing
+        paired = "dideng" in pg[key]
+        ours = pg[key]["dideng"]["median_s"] if paired else \
+            (cf[key]["median_s"] if cf else None)
+        if ours is not None:
+            out[key] = {"dideng_s": ours, "postgis_s": pg[key]["median_s"], "paired": paired,
+                        "agree": pg[key]["agreement"]["agree"],
+                        **_ratio(ours, pg[key]["median_s"])}
     if mf:
         per = mf["evaluate"]["mean_of_medians_s"]
         sql = pg["filter"]["mean_of_medians_s"]
@@ -803,20 +848,23 @@ def comparisons(scale_result: dict) -> dict:
             # the means (the cold statuses must also be the index's)
             agree_cold = bool(agree and mf["cold"]["same_as_index"])
             pg_per = {p["project_id"]: p["median_s"] for p in pg["filter"]["per_project"]}
-            ours = mf["cold"]["per_project_s"]
+            paired = all("dideng_cold" in p for p in pg["filter"]["per_project"])
+            ours = {p["project_id"]: p["dideng_cold"]["median_s"]
+                    for p in pg["filter"]["per_project"]} if paired \
+                else mf["cold"]["per_project_s"]
             both = [k for k in ours if k in pg_per]
             ours_sum, pg_sum = sum(ours[k] for k in both), sum(pg_per[k] for k in both)
             out["filter_cold"] = {
                 "dideng_s": round(ours_sum / len(both), 5) if both else None,
                 "postgis_s": round(pg_sum / len(both), 5) if both else None,
-                "agree": agree_cold,
+                "agree": agree_cold, "paired": paired,
                 "per_project_ratio": {k: round(ours[k] / pg_per[k], 4)
                                       for k in both if pg_per[k]},
                 **_ratio(ours_sum / len(both) if both else None,
                          pg_sum / len(both) if both else None)}
             # the county's projects, each from cold: ten cold runs against ten queries
             out["filter_all"] = {"dideng_s": round(ours_sum, 5), "postgis_s": round(pg_sum, 5),
-                                 "agree": agree_cold, "projects": len(both),
+                                 "agree": agree_cold, "projects": len(both), "paired": paired,
                                  **_ratio(ours_sum, pg_sum)}
         else:  # results of a suite before the cold path: attributes, then evaluate()
             cold = mf["attributes"]["median_s"] + per
@@ -887,7 +935,7 @@ def table(results: list[dict]) -> list[list[str]]:
         for r in results:
             steps = r.get("steps", {})
             c = (r.get("comparisons") or {}).get(comp, {}) if comp else {}
-            seconds = _get(steps, *path) if path else c.get("dideng_s")
+            seconds = c["dideng_s"] if c.get("paired") or not path else _get(steps, *path)
             failed = bool(_get(steps, (path or (proc,))[0], "exit_code"))
             if seconds is None and not c and not failed:
                 continue
@@ -940,10 +988,12 @@ def markdown(doc: dict) -> str:
         "",
         "◆ in process, layers read first and not timed: median of runs (the analyses and "
         f"their SQL: at least {doc.get('repeat', 3)} runs and {doc.get('min_time_s', 0):g} s of "
-        "them); peak MB is that step's process (reading the layers included). Other steps: the whole command in its "
-        "own process. Ratio = dideng ÷ PostGIS on the same data (✓ at most a third); the "
-        "filter is the mean over the base county's ten projects. PostGIS's own memory is not "
-        "counted.",
+        "them); peak MB is that step's process (reading the layers included). Other steps: the "
+        "whole command in its own process. Ratio = dideng ÷ PostGIS on the same data (✓ at "
+        "most a third); the filter is the mean over the base county's ten projects. The "
+        "compared analyses (unsupplied, idle, filter from cold) are timed in alternate rounds "
+        "with their SQL, in one process, so that both meet the machine at the same speed. "
+        "PostGIS's own memory is not counted.",
     ]
     return "\n".join(lines) + "\n"
 
