@@ -16,12 +16,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["TEXT", "arrow_text", "numeric_column", "same_crs", "text_array", "text_is",
-           "unique_map"]
+from gis.schema import PANDAS_DTYPES
 
+__all__ = ["arrow_text", "numeric_column", "same_crs", "text_array", "text_is", "unique_map"]
 
 #: the layers' text dtype (pandas' ``str``: Arrow storage, missing as NaN)
-TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+_TEXT = pd.api.types.pandas_dtype(PANDAS_DTYPES["str"])
 
 
 def arrow_text(values: pd.Series | pd.api.extensions.ExtensionArray) -> pa.Array:
@@ -42,7 +42,7 @@ def text_array(values: pa.Array) -> pd.api.extensions.ExtensionArray:
     a copy or a round trip through Python strings."""
     if not pa.types.is_large_string(values.type):
         values = values.cast(pa.large_string())
-    return pd.arrays.ArrowStringArray(values, dtype=TEXT)
+    return pd.arrays.ArrowStringArray(values, dtype=_TEXT)
 
 
 def text_is(values: pd.Series | pd.api.extensions.ExtensionArray | pa.Array, value: str

@@ -442,16 +442,15 @@ def candidate_arrays(pool: gpd.GeoDataFrame, layers: Mapping[str, pd.DataFrame],
     out["net_area_mu"] = m2_to_mu(np.maximum(gross_m2 - penalized_m2, 0.0))
 
     # zoning at the representative point; the candidate's own land use where no zoning covers it
-    hit = pa.array(at >= 0)
-    where = pa.array(np.maximum(at, 0))
+    hit, where = at >= 0, np.maximum(at, 0)
     planned = arrow_text(pool["land_use"])
     zoning_id = pa.nulls(n, pa.large_string())
     if zoning is not None:
-        planned = pc.if_else(hit, arrow_text(zoning["planned_use"]).take(where), planned)
-        zoning_id = pc.if_else(hit, arrow_text(zoning["zoning_id"]).take(where), None)
+        hit_a, where_a = pa.array(hit), pa.array(where)
+        planned = pc.if_else(hit_a, arrow_text(zoning["planned_use"]).take(where_a), planned)
+        zoning_id = pc.if_else(hit_a, arrow_text(zoning["zoning_id"]).take(where_a), None)
     out["planned_use"] = planned.to_numpy(zero_copy_only=False)
     out["zoning_id"] = zoning_id.to_numpy(zero_copy_only=False)
-    hit, where = at >= 0, np.maximum(at, 0)
     for f in ZONING_FIELDS:
         out[f] = np.where(hit, numeric_column(zoning, f)[where], np.nan) if zoning is not None \
             else np.full(n, np.nan)
