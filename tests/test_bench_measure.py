@@ -26,20 +26,22 @@ def clock(monkeypatch):
     return c
 
 
+def side(clock: Clock, seq: list, name: str, seconds: float):
+    """A computation that takes ``seconds`` on the fake clock, noting its turn in ``seq``."""
+    def run():
+        seq.append(name)
+        clock.now += seconds
+        return name
+    return run
+
+
 def test_alternate_blocks_until_both_have_their_time(clock):
     seq = []
-
-    def side(name, seconds):
-        def run():
-            seq.append(name)
-            clock.now += seconds
-            return name
-        return run
-
     # ours takes 1/64 s, theirs 1/16 s (binary fractions: the sums are exact); 1/4 s each, in
     # blocks of 1/16 s: four of ours a block, one of theirs
     (m_a, runs_a, last_a), (m_b, runs_b, last_b) = _measure.paired_times(
-        side("a", 1 / 64), side("b", 1 / 16), repeat=3, min_total_s=0.25, blocks=4)
+        side(clock, seq, "a", 1 / 64), side(clock, seq, "b", 1 / 16), repeat=3,
+        min_total_s=0.25, blocks=4)
     assert "".join(seq) == "aaaab" "baaaa" "aaaab" "baaaa"
     assert (len(runs_a), len(runs_b)) == (16, 4)
     assert m_a == pytest.approx(1 / 64) and m_b == pytest.approx(1 / 16)
@@ -48,13 +50,7 @@ def test_alternate_blocks_until_both_have_their_time(clock):
 
 def test_at_least_repeat_rounds_of_slow_sides(clock):
     seq = []
-
-    def side(name, seconds):
-        def run():
-            seq.append(name)
-            clock.now += seconds
-        return run
-
     # each run longer than the whole minimum: one run a block, three rounds
-    _measure.paired_times(side("a", 2.0), side("b", 5.0), repeat=3, min_total_s=1.0)
+    _measure.paired_times(side(clock, seq, "a", 2.0), side(clock, seq, "b", 5.0), repeat=3,
+                          min_total_s=1.0)
     assert "".join(seq) == "ab" "ba" "ab"
