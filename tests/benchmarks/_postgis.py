@@ -3,7 +3,8 @@
 Rows go to the server with ``COPY … FROM STDIN`` (psycopg), geometries as hex EWKB carrying the
 SRID, a chunk at a time: from a frame already in memory (:func:`frame_chunks`) or streamed from a
 GeoPackage or GeoParquet file as Arrow record batches (:func:`load_arrow`), so a layer never has
-to be held whole by the client. After the COPY, a GiST index on the geometry and ANALYZE.
+to be held whole by the client. After the COPY, a GiST index on the geometry and
+VACUUM (ANALYZE).
 """
 
 from __future__ import annotations
@@ -88,8 +89,11 @@ def copy_rows(con, table: str, columns: Sequence[str], chunks: Iterable[tuple[li
 
 
 def index_and_analyze(con, table: str) -> None:
+    """A GiST index, then VACUUM (ANALYZE): statistics, and the visibility map and hint bits
+    written now — not by autovacuum later, in the background of the timed runs (a freshly
+    loaded table is an insert-only table autovacuum visits)."""
     con.execute(f"CREATE INDEX ON {table} USING gist (geom)")
-    con.execute(f"ANALYZE {table}")
+    con.execute(f"VACUUM (ANALYZE) {table}")
 
 
 def _arrow_chunks(batches: Iterable, columns: Sequence[str], geometry: str, srid: int

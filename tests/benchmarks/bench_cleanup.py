@@ -7,7 +7,7 @@ and the whole ``dideng cleanup`` (a benchmark, not a timed test).
    :func:`gis.cleanup.unsupplied.unsupplied` at ``DEMO_AS_OF`` (median of ``--repeat`` runs).
 2. Where PostGIS is reachable (``DIDENG_BENCH_PG_URL``, default
    ``postgresql://postgres@127.0.0.1/dideng_bench``; Python client ``psycopg``), loads approvals
-   and supplies by COPY (WKB), builds GiST indexes, ANALYZEs, and times the same computation in
+   and supplies by COPY (WKB), builds GiST indexes, VACUUM ANALYZEs, and times the same computation in
    SQL (median of ``--repeat``): per batch ST_Area(ST_Intersection(batch, ST_Union(supplies))),
    the ST_Difference remainder, ST_Dump into pieces (parts under 1 m² dropped, as in dideng),
    ST_MaximumInscribedCircle radius, status/lapse/usable classification and the five-year sum;
@@ -140,7 +140,7 @@ def time_dideng(layers: dict, repeat: int):
 # PostGIS
 # ----------------------------------------------------------------------------------------------
 def _load(con, layers: dict, srid: int) -> float:
-    """COPY approvals and supplies as WKB, GiST indexes, ANALYZE; returns seconds."""
+    """COPY approvals and supplies as WKB, GiST indexes, VACUUM ANALYZE; returns seconds."""
     t0 = time.perf_counter()
     con.execute("DROP TABLE IF EXISTS bench_approvals, bench_supplies")
     con.execute(f"""CREATE TABLE bench_approvals (approval_id text PRIMARY KEY, approved_on date,

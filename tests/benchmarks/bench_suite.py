@@ -28,8 +28,8 @@ holds is still held by the next:
 5. **PostGIS** on the same data (``DIDENG_BENCH_PG_URL``, default
    ``postgresql://postgres@127.0.0.1/dideng_bench``; skipped with the reason when it is not
    reachable, or with ``--skip-postgis``): the tables the SQL needs are streamed from the
-   GeoPackage by COPY in chunks (schema ``bench_suite``, GiST indexes, ANALYZE; dropped at the
-   end) — approvals, supplies, constraints, zoning, infrastructure, zones, and the match pool's
+   GeoPackage by COPY in chunks (schema ``bench_suite``, GiST indexes, VACUUM ANALYZE; dropped
+   at the end) — approvals, supplies, constraints, zoning, infrastructure, zones, and the match pool's
    candidates as dideng made them — then, in a session with ``work_mem`` 256 MB and JIT off
    (PostGIS functions' cost estimates make PostgreSQL JIT-compile nearly every statement, about
    0.5 s each, more than most of these queries take to run; ``--pg-jit`` leaves it on), each
