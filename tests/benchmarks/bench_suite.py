@@ -29,14 +29,15 @@ holds is still held by the next:
    ``postgresql://postgres@127.0.0.1/dideng_bench``; skipped with the reason when it is not
    reachable, or with ``--skip-postgis``): the tables the SQL needs are streamed from the
    GeoPackage by COPY in chunks (schema ``bench_suite``, GiST indexes, VACUUM ANALYZE; dropped
-   at the end) — approvals, supplies, constraints, zoning, infrastructure, zones, and the match pool's
-   candidates as dideng made them — then, in a session with ``work_mem`` 256 MB and JIT off
+   at the end) — approvals, supplies, constraints, zoning, infrastructure, zones, and the match
+   pool's candidates as dideng made them — then, in a session with ``work_mem`` 256 MB and JIT off
    (PostGIS functions' cost estimates make PostgreSQL JIT-compile nearly every statement, about
    0.5 s each, more than most of these queries take to run; ``--pg-jit`` leaves it on), each
-   query timed in alternate rounds with dideng's own computation of the same answer
-   (:func:`_measure.paired_times`: ours, theirs; theirs, ours; …), at least ``--repeat`` rounds
-   and on until each side's runs add up to ``--min-time`` seconds, the medians compared — the
-   machine's speed drifts over minutes, and both sides then meet it at the same speed:
+   query timed in alternate blocks of runs with dideng's own computation of the same answer
+   (:func:`_measure.paired_times`: ours, theirs; theirs, ours; …), each side at least
+   ``--repeat`` runs and on until its runs add up to ``--min-time`` seconds, the medians
+   compared — the machine's speed drifts over minutes, and both sides then meet it at the same
+   speed:
 
    * 批而未供 unsupplied remainders: ``bench_cleanup.py``'s SQL, unchanged, and its agreement test;
    * 闲置 idle: the 53号令 rules of ``gis/cleanup/idle.py`` (:data:`SQL_IDLE`), same as_of and
@@ -340,7 +341,7 @@ def step_match_functions(args) -> dict:
     the candidates, their attributes and each project's passing ids kept for PostGIS."""
     from unittest import mock
 
-    from gis.matching import ColdIndex, MatchIndex, match
+    from gis.matching import MatchIndex, match
     from gis.matching import pool as pool_module
     from gis.matching.rules import FAIL, RULES, Project, evaluate
     from layers import MATCH_LAYERS
@@ -369,11 +370,9 @@ def step_match_functions(args) -> dict:
             return evaluate(index.sites, prj, policy, levels=index.pool.spare_levels,
                             zone_paths=index.zone_paths)
 
-        # one project from cold (what `dideng match --project` does): the hard-rule statuses
-        # of every candidate through gis.matching.cold.ColdIndex, the pool gathered as above
+        # one project from cold (what `dideng match --project` does), the pool gathered as above
         def cold(prj=prj):
-            with mock.patch.object(pool_module, "_gather", lambda *_: gathered.copy()):
-                return ColdIndex.build(layers, as_of=index.as_of, policy=policy).statuses(prj)
+            return _cold_statuses(layers, gathered, policy, prj)
 
         e_med, _, status = median_time(rules, FILTER_RUNS)
         c_med, c_runs, c_status = median_time(cold, args.repeat, args.min_time)
@@ -590,19 +589,28 @@ def _sites_agreement(ours: pd.DataFrame, pg: pd.DataFrame) -> dict:
     return out
 
 
+def _cold_statuses(layers: dict, gathered: pd.DataFrame, policy: Policy, prj) -> dict:
+    """Every candidate's hard-rule statuses for ``prj`` from cold, through
+    :class:`gis.matching.cold.ColdIndex`, the pool as the clean-ups gave it (``gathered``, given
+    to it in place of ``pool._gather``)."""
+    from unittest import mock
+
+    from gis.matching import ColdIndex
+    from gis.matching import pool as pool_module
+
+    with mock.patch.object(pool_module, "_gather", lambda *_: gathered.copy()):
+        return ColdIndex.build(layers, as_of=DEMO_AS_OF, policy=policy).statuses(prj)
+
+
 def _ours(args, policy: Policy) -> dict:
     """dideng's side of each comparison, to be timed beside its SQL: ``unsupplied()`` and
     ``idle()`` on the workspace's layers, and — per project — its hard-rule statuses from cold
     (the pool as the clean-ups gave it, as in :func:`step_match_functions`; the match layers
     read when first needed, so that the clean-ups run in the same process as in
     :func:`step_cleanup_functions`)."""
-    from unittest import mock
-
     import geopandas as gpd
 
     from gis.cleanup import idle, unsupplied
-    from gis.matching import ColdIndex
-    from gis.matching import pool as pool_module
     from gis.matching.rules import Project
     from layers import MATCH_LAYERS
 
@@ -615,12 +623,7 @@ def _ours(args, policy: Policy) -> dict:
             matching["layers"] = _read(args.workspace, MATCH_LAYERS)[0]
             matching["pool"] = gpd.read_parquet(Path(args.scratch) / "candidates.parquet")
         prj = Project.of(project)
-
-        def run():
-            with mock.patch.object(pool_module, "_gather", lambda *_: matching["pool"].copy()):
-                return ColdIndex.build(matching["layers"], as_of=DEMO_AS_OF,
-                                       policy=policy).statuses(prj)
-        return run
+        return lambda: _cold_statuses(matching["layers"], matching["pool"], policy, prj)
 
     return {"unsupplied": lambda: unsupplied(approvals, supplies, DEMO_AS_OF, policy),
             "idle": lambda: idle(supplies, DEMO_AS_OF, policy), "cold": cold}
@@ -660,7 +663,7 @@ def step_postgis(args) -> dict:
                     ("work_mem", "jit", "shared_buffers", "max_parallel_workers_per_gather")}
 
         # (1) 批而未供: bench_cleanup.py's SQL and its agreement test
-        # each SQL timed in alternate rounds with dideng's function (_measure.paired_times)
+        # each SQL timed in alternate blocks of runs with dideng's function (paired_times)
         params = bench_cleanup.sql_params(policy)
         u_ours, (u_med, u_runs, u_pg) = paired_times(
             ours["unsupplied"], lambda: bench_cleanup.pg_unsupplied(con, params), args.repeat,
@@ -991,8 +994,8 @@ def markdown(doc: dict) -> str:
         "them); peak MB is that step's process (reading the layers included). Other steps: the "
         "whole command in its own process. Ratio = dideng ÷ PostGIS on the same data (✓ at "
         "most a third); the filter is the mean over the base county's ten projects. The "
-        "compared analyses (unsupplied, idle, filter from cold) are timed in alternate rounds "
-        "with their SQL, in one process, so that both meet the machine at the same speed. "
+        "compared analyses (unsupplied, idle, filter from cold) are timed in alternate blocks of "
+        "runs with their SQL, in one process, so that both meet the machine at the same speed. "
         "PostGIS's own memory is not counted.",
     ]
     return "\n".join(lines) + "\n"
