@@ -97,6 +97,8 @@ class Policy:
     def __init__(self, params: Mapping[str, Param], source: str | None = None) -> None:
         self._params = dict(params)
         self.source = source
+        #: each section's params, gathered on first use (the params never change)
+        self._sections: dict[str, dict[str, Param]] = {}
 
     @classmethod
     def load(cls, path: str | Path | None = None, *,
@@ -147,10 +149,13 @@ class Policy:
     def __getattr__(self, section: str) -> _Section:
         if section.startswith("_"):
             raise AttributeError(section)
-        prefix = f"{section}."
-        params = {n[len(prefix):]: p for n, p in self._params.items() if n.startswith(prefix)}
-        if not params:
-            raise AttributeError(f"no policy section {section!r}")
+        params = self._sections.get(section)
+        if params is None:
+            prefix = f"{section}."
+            params = {n[len(prefix):]: p for n, p in self._params.items() if n.startswith(prefix)}
+            if not params:
+                raise AttributeError(f"no policy section {section!r}")
+            self._sections[section] = params
         return _Section(section, params)
 
     def param(self, name: str) -> Param:

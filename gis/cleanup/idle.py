@@ -55,7 +55,7 @@ import pyarrow.compute as pc
 import shapely
 
 from gis.dates import add_months, as_date, offset_months
-from gis.frames import arrow_text, text_array, text_is
+from gis.frames import arrow_text, text_array
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 from layers import results
@@ -68,6 +68,12 @@ _NAT = np.datetime64("NaT", "ms")
 _DAY = np.timedelta64(1, "D")
 _CAUSES = ("government", "enterprise", "unknown")
 _ACTIONS = ("watch", "negotiate", "take_back", "levy_fee")
+#: the ledger's fixed words as Arrow text, built once (a column is ``words.take(codes)``)
+_CAUSE_WORDS = pa.array(_CAUSES, pa.large_string())
+_ACTION_WORDS = pa.array(_ACTIONS, pa.large_string())
+_TYPE_WORDS = pa.array(["A", "B"], pa.large_string())
+#: the causes recorded in the layer, in the order of their codes (anything else: unknown)
+_RECORDED_CAUSES = pa.array(_CAUSES[:2], pa.large_string())
 
 
 def _texts(df: pd.DataFrame, name: str) -> pa.Array:
@@ -78,16 +84,14 @@ def _texts(df: pd.DataFrame, name: str) -> pa.Array:
     return arrow_text(df[name])
 
 
-def _words(words: list[str | None], codes: np.ndarray) -> pa.Array:
-    """``words[code]`` for each code, as Arrow text (a None word is null)."""
-    return pa.array(words, pa.large_string()).take(codes)
-
-
 def _floats(df: pd.DataFrame, name: str, pos: np.ndarray) -> np.ndarray:
     """The number field ``name`` at positions ``pos`` (NaN: blank, or the layer lacks it)."""
     if name not in df:
         return np.full(len(pos), np.nan)
-    return df[name].array.take(pos).to_numpy(dtype="float64", na_value=np.nan)
+    column = df[name]
+    if column.dtype == np.float64:  # the layers' own number dtype: no NA to convert
+        return column.to_numpy()[pos]
+    return column.array.take(pos).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _dates(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -163,11 +167,11 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     area, halted_on, agreed = area[keep], halted_on[keep], agreed[keep]
 
     # cause: 0 government, 1 enterprise, 2 unknown (blank, or anything else)
-    raw_cause = _texts(supplies, "delay_cause").take(pos)
-    government = text_is(raw_cause, "government")
-    cause = np.where(government, 0, np.where(text_is(raw_cause, "enterprise"), 1, 2))
+    recorded = pc.index_in(_texts(supplies, "delay_cause").take(pos), value_set=_RECORDED_CAUSES)
+    cause = recorded.fill_null(2).to_numpy(zero_copy_only=False)
+    government = cause == 0
     taken = is_idle & ~government & (add_months(base, take_back) <= today)
-    action = np.select([~is_idle, government, taken], [0, 1, 2], 3)  # codes into _ACTIONS
+    action = np.where(~is_idle, 0, np.where(government, 1, np.where(taken, 2, 3)))  # _ACTIONS
     price = _floats(supplies, "price_wan", pos)
     fee = np.where(action == 3, np.round(p.fee_rate * price, 4), 0.0)
     overdue = np.round(((today - base) // _DAY) / 365.25, 2)
@@ -194,16 +198,16 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
         "user_name": text("user_name"),
         "zone_id": blank(),
         "town": blank(),
-        "idle_type": text_array(_words(["A", "B"], np.where(a[order], 0, 1))),
+        "idle_type": text_array(_TYPE_WORDS.take(np.where(a[order], 0, 1))),
         "agreed_start": agreed[order],
         "halted_on": halted_on[order],
         "idle_since": np.where(is_idle, due, _NAT)[order],
         "becomes_idle_on": np.where(watch, due, _NAT)[order],
         "overdue_years": overdue[order],
-        "cause": text_array(_words(list(_CAUSES), cause[order])),
-        "action": text_array(_words(list(_ACTIONS), action)),
-        "options": text_array(_words([None, ";".join(p.government_options)],
-                                     (action == 1).astype(np.intp))),
+        "cause": text_array(_CAUSE_WORDS.take(cause[order])),
+        "action": text_array(_ACTION_WORDS.take(action)),
+        "options": text_array(pa.array([None, ";".join(p.government_options)], pa.large_string())
+                              .take((action == 1).astype(np.intp))),
         "fee_wan": fee[order],
         "price_wan": price[order],
         "area_mu": np.round(m2_to_mu(area), 4)[order],
