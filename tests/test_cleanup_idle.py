@@ -128,6 +128,19 @@ def test_unknown_cause_is_treated_as_enterprise():
     assert pd.isna(got["U2"]["options"])
 
 
+def test_each_cause_is_coded_on_its_own_row():
+    # a frame that was not validated may carry a cause outside the catalogue's two: unknown
+    frame = supplies(contract("gov", "2022-01-10", delay_cause="government"),
+                     contract("ent", "2022-01-10"),
+                     contract("blank", "2022-01-10", delay_cause=None),
+                     contract("other", "2022-01-10"))
+    frame["delay_cause"] = pd.array(["government", "enterprise", None, "不可抗力"], dtype="str")
+    got = {r["supply_id"]: r for r in idle(frame, AS_OF).to_dict("records")}
+    assert {k: (r["cause"], r["action"]) for k, r in got.items()} == {
+        "gov": ("government", "negotiate"), "ent": ("enterprise", "take_back"),
+        "blank": ("unknown", "take_back"), "other": ("unknown", "take_back")}
+
+
 def test_completed_contracts_are_never_idle():
     got = run(
         # halted once, far behind at the time, but completed since
