@@ -4,6 +4,8 @@ into the analysis CRS, and key → value lookups.
 >>> frame = pd.DataFrame({"tax_wan": [1, None], "code": ["A", "A"]})
 >>> numeric_column(frame, "tax_wan"), numeric_column(frame, "revenue_wan")
 (array([ 1., nan]), array([nan, nan]))
+>>> numeric_column(frame, "tax_wan", np.array([1, 0, 1])), numeric_column(frame, "x", [0])
+(array([nan,  1., nan]), array([nan]))
 >>> unique_map(frame["code"], pd.Series(["first", "second"])).to_dict()
 {'A': 'first'}
 """
@@ -54,14 +56,18 @@ def text_is(values: pd.Series | pd.api.extensions.ExtensionArray | pa.Array, val
     return pc.equal(arrow, value).fill_null(False).to_numpy(zero_copy_only=False)
 
 
-def numeric_column(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A numeric column as float (NA → NaN), NaN when absent."""
+def numeric_column(frame: pd.DataFrame, name: str, rows: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """A numeric column as float (NA → NaN), NaN when absent; only its values at positions
+    ``rows`` when given."""
     if name not in frame:
-        return np.full(len(frame), np.nan)
+        return np.full(len(frame) if rows is None else len(rows), np.nan)
     column = frame[name]
-    if column.dtype == np.float64:  # the layers' own number dtype: a copy, nothing to parse
-        return column.to_numpy(dtype=np.float64, copy=True)
-    return pd.to_numeric(column, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+    if column.dtype == np.float64:  # the layers' own number dtype: nothing to parse
+        values = column.to_numpy()
+        return values.copy() if rows is None else values[rows]
+    values = pd.to_numeric(column, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+    return values if rows is None else values[rows]
 
 
 def same_crs(frame: pd.DataFrame, crs) -> pd.DataFrame:

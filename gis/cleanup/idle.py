@@ -55,7 +55,7 @@ import pyarrow.compute as pc
 import shapely
 
 from gis.dates import add_months, as_date, offset_months
-from gis.frames import arrow_text, text_array
+from gis.frames import arrow_text, numeric_column, text_array
 from gis.policy import Policy
 from gis.units import assert_area_crs, m2_to_mu
 from layers import results
@@ -82,16 +82,6 @@ def _texts(df: pd.DataFrame, name: str) -> pa.Array:
     if name not in df:
         return pa.nulls(len(df), pa.large_string())
     return arrow_text(df[name])
-
-
-def _floats(df: pd.DataFrame, name: str, pos: np.ndarray) -> np.ndarray:
-    """The number field ``name`` at positions ``pos`` (NaN: blank, or the layer lacks it)."""
-    if name not in df:
-        return np.full(len(pos), np.nan)
-    column = df[name]
-    if column.dtype == np.float64:  # the layers' own number dtype: no NA to convert
-        return column.to_numpy()[pos]
-    return column.array.take(pos).to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _dates(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -151,9 +141,9 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     a = open_ & ~started & ~np.isnat(agreed)
     # type B: started and halted; the clock runs from the halt, if the shortfall is measured
     area = shapely.area(np.asarray(geoms, dtype=object)[pos])
-    developed = _floats(supplies, "developed_area_m2", pos)
-    invested = _floats(supplies, "invested_wan", pos)
-    total = _floats(supplies, "total_investment_wan", pos)
+    developed = numeric_column(supplies, "developed_area_m2", pos)
+    invested = numeric_column(supplies, "invested_wan", pos)
+    total = numeric_column(supplies, "total_investment_wan", pos)
     with np.errstate(invalid="ignore"):  # NaN compares False: a test that cannot be failed
         short_area = (area > 0) & (developed < p.developed_share_min * area)
         short_invest = (total > 0) & (invested < p.invested_share_min * total)
@@ -172,7 +162,7 @@ def idle(supplies: gpd.GeoDataFrame, as_of: date | str | pd.Timestamp,
     government = cause == 0
     taken = is_idle & ~government & (add_months(base, take_back) <= today)
     action = np.where(~is_idle, 0, np.where(government, 1, np.where(taken, 2, 3)))  # _ACTIONS
-    price = _floats(supplies, "price_wan", pos)
+    price = numeric_column(supplies, "price_wan", pos)
     fee = np.where(action == 3, np.round(p.fee_rate * price, 4), 0.0)
     overdue = np.round(((today - base) // _DAY) / 365.25, 2)
 
